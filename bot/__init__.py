@@ -1,0 +1,1 @@
+"""Chat front ends (Telegram and console) over the report index in :mod:`index`."""

@@ -1,0 +1,247 @@
+"""The ``bureau-bot`` command line: search, reload, docs, chat, run, evaluate.
+
+Exit status: 0 success, 1 the command failed (message on stderr), 2 bad usage or
+configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.config import TOKEN_ENV, BotConfig, ConfigError, load_config
+from bot.console import run_console
+from bot.replies import Responder
+from index.evaluate import MRR_DEPTH, evaluate, load_questions
+from index.ingest import ReloadError, ReloadReport
+from index.live import LiveIndex
+from index.search import SearchHit
+
+Command = Callable[[argparse.Namespace, BotConfig], int]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(f"错误：{error}", file=sys.stderr)
+        return 2
+    try:
+        return args.command(args, config)
+    except ReloadError as error:
+        print(f"错误：{error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with one sub-command per operation."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="config file (default: ./config.toml)")
+    parser = argparse.ArgumentParser(
+        prog="bureau-bot", description="Cited answers from a housing bureau's work reports.", parents=[common]
+    )
+    parser.set_defaults(config=None)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    search = commands.add_parser("search", parents=[common], help="print the top passages for a query")
+    search.add_argument("query", help="the question; '-' reads one query per line from stdin (JSON lines out)")
+    search.add_argument("-k", type=_positive, default=5, help="number of passages (default 5)")
+    search.add_argument("--json", action="store_true", help="print a JSON list")
+    search.set_defaults(command=_search)
+
+    reload = commands.add_parser("reload", parents=[common], help="ingest the corpus folder, print what changed")
+    reload.add_argument("--json", action="store_true")
+    reload.set_defaults(command=_reload)
+
+    docs = commands.add_parser("docs", parents=[common], help="list the indexed documents")
+    docs.add_argument("--json", action="store_true")
+    docs.set_defaults(command=_docs)
+
+    chat = commands.add_parser("chat", parents=[common], help="console chat with the bot's replies")
+    chat.set_defaults(command=_chat)
+
+    run = commands.add_parser("run", parents=[common], help="run the Telegram bot (long polling)")
+    run.set_defaults(command=_run)
+
+    evaluation = commands.add_parser("evaluate", parents=[common], help="recall@k and MRR on judged questions")
+    evaluation.add_argument("questions", type=Path, help="JSON Lines file, e.g. ../shared/eval/dev.jsonl")
+    evaluation.add_argument("--json", action="store_true")
+    evaluation.set_defaults(command=_evaluate)
+    return parser
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {value}")
+    return number
+
+
+def _open(config: BotConfig) -> LiveIndex:
+    live = LiveIndex(config.index)
+    live.open()
+    return live
+
+
+def _print_json(value: object) -> None:
+    print(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def hit_record(hit: SearchHit) -> dict:
+    """Return the JSON object of one search hit (the CLI's documented contract)."""
+    passage = hit.passage
+    return {
+        "rank": hit.rank,
+        "score": round(hit.score, 4),
+        "doc_id": passage.doc_id,
+        "doc_title": passage.doc_title,
+        "year": passage.year,
+        "section": passage.section,
+        "text": passage.text,
+    }
+
+
+def _search(args: argparse.Namespace, config: BotConfig) -> int:
+    live = _open(config)
+    if args.query == "-":
+        for line in sys.stdin:
+            query = line.strip()
+            hits = live.search(query, args.k) if query else []
+            _print_json([hit_record(h) for h in hits])
+            sys.stdout.flush()
+        return 0
+    hits = live.search(args.query, args.k)
+    if args.json:
+        _print_json([hit_record(h) for h in hits])
+        return 0
+    if not hits:
+        print("没有找到相关段落。")
+    for hit in hits:
+        passage = hit.passage
+        year = f" · {passage.year}年" if passage.year else ""
+        print(f"{hit.rank}. [{hit.score:.2f}] 《{passage.doc_title}》{year} ({passage.doc_id})")
+        if passage.section:
+            print(f"   {passage.section}")
+        print(f"   {passage.text}\n")
+    return 0
+
+
+def _reload(args: argparse.Namespace, config: BotConfig) -> int:
+    live = LiveIndex(config.index)
+    report = live.reload()
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(format_reload_report(report))
+    return 0
+
+
+def format_reload_report(report: ReloadReport) -> str:
+    """Return a reload report as lines of plain Chinese text."""
+    lines = [
+        f"新增 {len(report.added)}，更新 {len(report.updated)}，删除 {len(report.removed)}，"
+        f"未变 {len(report.unchanged)}，失败 {len(report.failed)}",
+        f"共 {report.documents} 份文档，{report.passages} 个段落，用时 {report.seconds:.2f} 秒",
+    ]
+    for label, ids in (("新增", report.added), ("更新", report.updated), ("删除", report.removed)):
+        lines += [f"{label}：{doc_id}" for doc_id in ids]
+    lines += [f"失败：{failure.doc_id}（{failure.reason}）" for failure in report.failed]
+    if report.retokenized:
+        lines.append(f"词表已更改，重新分词 {report.retokenized} 个段落")
+    return "\n".join(lines)
+
+
+def _docs(args: argparse.Namespace, config: BotConfig) -> int:
+    live = _open(config)
+    documents = live.documents()
+    if args.json:
+        _print_json(
+            [
+                {
+                    "doc_id": d.id,
+                    "title": d.title,
+                    "years": d.year_list,
+                    "year": d.year,
+                    "level": d.level,
+                    "kind": d.kind,
+                    "passages": d.passage_count,
+                    "chars": d.char_count,
+                    "size_bytes": d.size_bytes,
+                    "content_hash": d.content_hash,
+                    "ingested_at": d.ingested_at.isoformat(),
+                }
+                for d in documents
+            ]
+        )
+        return 0
+    for d in documents:
+        years = "、".join(str(y) for y in d.year_list) or "年份不详"
+        print(f"{d.id}\t《{d.title}》\t{years}\t{d.level or '-'}级\t{d.kind}\t{d.passage_count} 段")
+    print(f"共 {len(documents)} 份文档")
+    return 0
+
+
+def _chat(args: argparse.Namespace, config: BotConfig) -> int:
+    responder = Responder(_open(config), config.chat)
+    run_console(responder, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+    return 0
+
+
+def _run(args: argparse.Namespace, config: BotConfig) -> int:
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.telegram_app import build_application
+
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        print(
+            f"未设置环境变量 {TOKEN_ENV}，无法启动 Telegram 机器人。/ {TOKEN_ENV} is not set: "
+            "export the token BotFather gave you and run again.",
+            file=sys.stderr,
+        )
+        return 2
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in URLs
+    responder = Responder(_open(config), config.chat)
+    application = build_application(config, responder, token)
+    try:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        print(f"Telegram 拒绝了这个令牌，请检查 {TOKEN_ENV}。/ Telegram rejected the token.", file=sys.stderr)
+        return 1
+    except NetworkError as error:
+        print(f"无法连接 Telegram 服务器：{error} / Cannot reach the Bot API server.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _evaluate(args: argparse.Namespace, config: BotConfig) -> int:
+    try:
+        questions = load_questions(args.questions)
+    except (OSError, ValueError) as error:
+        print(f"错误：{error}", file=sys.stderr)
+        return 2
+    report = evaluate(_open(config).current, questions)
+    if args.json:
+        _print_json(report.to_dict())
+        return 0
+    summary = report.to_dict()
+    print(f"questions: {summary['questions']}")
+    for k, value in report.recall.items():
+        print(f"recall@{k}: {value:.3f}")
+    print(f"MRR@{MRR_DEPTH}: {report.mrr:.3f}")
+    print("passage chars: " + ", ".join(f"{k}={v}" for k, v in report.passage_chars.items()))
+    for miss in summary["misses"]:
+        print(f"  not first: {miss['id']} {miss['question']} (first hit rank: {miss['first_hit_rank']})")
+    return 0

@@ -1,0 +1,186 @@
+"""Render replies as Telegram HTML, and as plain text for the console.
+
+One set of functions serves both front ends: the console chat prints
+``html_to_text(render_...(...))``, so staff see the same words in either.
+Everything taken from reports or users is escaped; only the tags written here
+(<b>, <i>) reach Telegram.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from html.parser import HTMLParser
+
+from index.models import SECTION_SEPARATOR
+from index.normalize import index_form
+from index.search import SearchHit
+
+TELEGRAM_TEXT_LIMIT = 4096
+LABEL_MAX_CHARS = 24
+QUESTION_ECHO_CHARS = 40
+_BOUNDARIES = "。；！？，、;!?,"
+
+HELP_TEXT = (
+    "<b>住建报告问答助手</b>\n"
+    "我会在局里的工作总结、工作计划和会议讲话中查找与您问题最相关的段落，"
+    "并注明出处（文件、年份、章节）。\n\n"
+    "直接发送问题即可，例如：\n"
+    "• 加装电梯累计完成了多少台？\n"
+    "• 保租房今年筹集了多少套？\n\n"
+    "命令：\n"
+    "/ask 问题 — 提问（群聊中使用）\n"
+    "/help — 查看本说明"
+)
+
+UNKNOWN_COMMAND_TEXT = "没有这个命令。直接发送问题即可提问，发送 /help 查看用法。"
+EMPTY_QUESTION_TEXT = "请在命令后写上问题，例如：/ask 加装电梯完成了多少台"
+
+
+def render_help() -> str:
+    """Return the /start and /help text (HTML)."""
+    return HELP_TEXT
+
+
+def render_answer(question: str, hits: Sequence[SearchHit], excerpt_chars: int = 220) -> str:
+    """Return the reply to a question (HTML): the passages best first, each cited.
+
+    Args:
+        question: the staff member's question, as typed.
+        hits: ranked passages; empty means nothing relevant was found.
+        excerpt_chars: passages longer than this are trimmed around the matched words.
+
+    The result stays under Telegram's 4096-character limit for up to 10 hits.
+    """
+    if not hits:
+        return render_no_answer(question)
+    blocks = [_render_hit(hit, excerpt_chars) for hit in hits]
+    return _fit("\n\n".join(blocks))
+
+
+def render_no_answer(question: str) -> str:
+    """Return the honest "nothing found" reply (HTML)."""
+    echo = html.escape(_shorten(question.strip(), QUESTION_ECHO_CHARS))
+    return (
+        f"没有在报告中找到与“{echo}”相关的内容。\n"
+        "可以换个说法再问，尽量使用报告中的用语（如“保障性租赁住房”“老旧小区改造”），"
+        "或发送 /help 查看示例。"
+    )
+
+
+def citation(doc_title: str, year: int | None, section: str, text: str) -> str:
+    """Return the citation lines of a passage (HTML): document and year, then section.
+
+    The last heading is left out when the passage itself starts with it (an item
+    lead such as "一是物业管理落地见效"), and long headings are shortened.
+    """
+    labels = [label for label in section.split(SECTION_SEPARATOR) if label]
+    if labels and text.startswith(labels[-1]):
+        labels.pop()
+    head = f"《{html.escape(doc_title)}》" + (f" · {year}年" if year else "")
+    if not labels:
+        return head
+    path = SECTION_SEPARATOR.join(_shorten(label, LABEL_MAX_CHARS) for label in labels)
+    return f"{head}\n<i>{html.escape(path)}</i>"
+
+
+def highlight(text: str, terms: Sequence[str]) -> str:
+    """Return ``text`` escaped for HTML with every occurrence of ``terms`` in bold.
+
+    Matching is on the index form (simplified, half-width, lower-case), so a term
+    finds its traditional or full-width spelling too. Single characters are not
+    highlighted (they would bold half the passage).
+    """
+    folded = index_form(text).lower()
+    bold = [False] * len(text)
+    for term in sorted({t for t in terms if len(t) > 1}, key=len, reverse=True):
+        start = folded.find(term)
+        while start >= 0:
+            bold[start : start + len(term)] = [True] * len(term)
+            start = folded.find(term, start + len(term))
+    parts: list[str] = []
+    position = 0
+    while position < len(text):
+        end = position
+        while end < len(text) and bold[end] == bold[position]:
+            end += 1
+        piece = html.escape(text[position:end])
+        parts.append(f"<b>{piece}</b>" if bold[position] else piece)
+        position = end
+    return "".join(parts)
+
+
+def excerpt(text: str, terms: Sequence[str], max_chars: int) -> str:
+    """Return ``text`` trimmed to about ``max_chars`` around the matched terms.
+
+    The window with the most matched characters is kept, widened to the nearest
+    sentence or clause boundary; "…" marks each cut. Text within the limit is
+    returned whole.
+    """
+    if len(text) <= max_chars:
+        return text
+    folded = index_form(text).lower()
+    weight = [0] * (len(text) + 1)
+    for term in {t for t in terms if len(t) > 1}:
+        start = folded.find(term)
+        while start >= 0:
+            for i in range(start, start + len(term)):
+                weight[i + 1] = 1
+            start = folded.find(term, start + 1)
+    prefix = [0]
+    for value in weight[1:]:
+        prefix.append(prefix[-1] + value)
+    best = max(range(len(text) - max_chars + 1), key=lambda s: (prefix[s + max_chars] - prefix[s], -s))
+    start, end = best, best + max_chars
+    back = max((text.rfind(ch, max(0, start - 30), start + 1) for ch in _BOUNDARIES), default=-1)
+    if back >= 0 and start > 0:
+        start = back + 1
+    forward = [i for i in (text.find(ch, end - 30, end + 30) for ch in _BOUNDARIES) if i >= 0]
+    if forward and end < len(text):
+        end = min(forward) + 1
+    clipped = text[start:end].strip()
+    return ("…" if start > 0 else "") + clipped + ("…" if end < len(text) else "")
+
+
+def html_to_text(markup: str) -> str:
+    """Return the plain text of our Telegram HTML (tags dropped, entities decoded)."""
+    parser = _TextCollector()
+    parser.feed(markup)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def _render_hit(hit: SearchHit, excerpt_chars: int) -> str:
+    passage = hit.passage
+    body = highlight(excerpt(passage.text, hit.matched, excerpt_chars), hit.matched)
+    cite = citation(passage.doc_title, passage.year, passage.section, passage.text)
+    return f"<b>{hit.rank}.</b> {cite}\n{body}"
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _fit(markup: str) -> str:
+    """Drop whole trailing blocks until the message fits Telegram's limit."""
+    blocks = markup.split("\n\n")
+    while len(blocks) > 1 and len("\n\n".join(blocks)) > TELEGRAM_TEXT_LIMIT:
+        blocks.pop()
+    text = "\n\n".join(blocks)
+    if len(text) <= TELEGRAM_TEXT_LIMIT:
+        return text
+    # One block alone is too long (only with extreme settings): fall back to plain text.
+    plain = html_to_text(text)
+    cut = TELEGRAM_TEXT_LIMIT - 1
+    while len(html.escape(plain[:cut])) > TELEGRAM_TEXT_LIMIT - 1:
+        cut -= 100
+    return html.escape(plain[:cut]) + "…"
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)

@@ -1,0 +1,64 @@
+"""SQLModel tables of the store: documents, their passages, and index state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+SECTION_SEPARATOR = " › "
+
+
+class Document(SQLModel, table=True):
+    """One report file of the corpus.
+
+    ``id`` is the file's path relative to the corpus folder, with ``/`` separators.
+    ``years`` lists the years the report is about, comma-separated ("2021,2022");
+    ``year`` is the latest of them. ``level`` is 省/市/县/区 or None; ``kind`` is
+    总结/计划/讲话/其他. ``content_hash`` is the SHA-256 of the file's bytes.
+    """
+
+    id: str = Field(primary_key=True)
+    title: str
+    years: str = ""
+    year: int | None = None
+    level: str | None = None
+    kind: str = "其他"
+    content_hash: str = Field(index=True)
+    size_bytes: int
+    char_count: int
+    passage_count: int
+    ingested_at: datetime
+
+    @property
+    def year_list(self) -> list[int]:
+        """``years`` as integers, ascending."""
+        return [int(y) for y in self.years.split(",") if y]
+
+
+class Passage(SQLModel, table=True):
+    """A passage of a document, with its heading path and stored tokens.
+
+    ``section`` is the heading path joined with `` › ``; ``char_start``/``char_end``
+    are offsets in the document text (paragraphs joined by newlines); ``tokens`` is a
+    JSON list of the tokens indexed for this passage (heading path and text).
+    """
+
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    doc_id: str = Field(foreign_key="document.id", index=True)
+    ordinal: int
+    section: str = ""
+    year: int | None = None
+    text: str
+    char_start: int
+    char_end: int
+    tokens: str
+
+
+class IndexState(SQLModel, table=True):
+    """Key-value facts about the stored index (e.g. the lexicon fingerprint)."""
+
+    key: str = Field(primary_key=True)
+    value: str

@@ -1,0 +1,69 @@
+"""Text normalisation: the display form staff read and the index form tokens come from.
+
+Two forms of every paragraph are kept, always of the same length, so that an offset
+found in the index form (a matched query term, a figure) points at the same characters
+in the display form:
+
+- display text: the original characters with control characters removed and runs of
+  white space collapsed to one space;
+- index text: the display text with traditional characters converted to simplified
+  (OpenCC ``t2s``) and full-width ASCII folded to half-width.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import opencc
+
+# Full-width ASCII (U+FF01..U+FF5E) maps to U+0021..U+007E, the ideographic space to a
+# space. Hand-written instead of unicodedata.normalize("NFKC"): NFKC also rewrites many
+# other characters and changes lengths (㎡ -> m2, ½ -> 1⁄2, ① -> 1), which would break
+# the one-to-one offsets between display and index text that highlighting relies on.
+_WIDTH_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_WIDTH_FOLD[0x3000] = 0x20
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\ufeff]")
+_SPACE_RUN = re.compile(r"[ \t\u3000\u00a0]+")
+
+
+@functools.cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def fold_width(text: str) -> str:
+    """Return ``text`` with full-width ASCII and the ideographic space made half-width.
+
+    Length-preserving: ``len(fold_width(s)) == len(s)``.
+    """
+    return text.translate(_WIDTH_FOLD)
+
+
+def to_simplified(text: str) -> str:
+    """Return ``text`` converted from traditional to simplified characters (OpenCC t2s).
+
+    OpenCC converts phrase by phrase and may, rarely, change the length; offsets must
+    stay aligned, so in that case the text is converted character by character instead.
+    """
+    converted = _t2s().convert(text)
+    if len(converted) == len(text):
+        return converted
+    converter = _t2s()
+    return "".join(c if len(c := converter.convert(ch)) == 1 else ch for ch in text)
+
+
+def clean_display_line(line: str) -> str:
+    """Return one line of original text ready for display.
+
+    Control and zero-width characters are dropped, runs of spaces, tabs and ideographic
+    spaces become one ASCII space, and the ends are stripped. Characters are otherwise
+    kept as written (traditional characters, full-width digits, redaction marks).
+    """
+    return _SPACE_RUN.sub(" ", _CONTROL_CHARS.sub("", line)).strip()
+
+
+def index_form(display_text: str) -> str:
+    """Return the index form of display text: simplified and width-folded, same length."""
+    return fold_width(to_simplified(display_text))

@@ -1,0 +1,69 @@
+"""Typed settings of the index: where the corpus and store are, and how to rank.
+
+Built once by :func:`bot.config.load_config` from ``config.toml`` and passed in; nothing
+in :mod:`index` reads configuration files or globals itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.lexicon import LexiconPaths
+from index.passages import PassageLimits
+
+BM25_VARIANTS = ("lucene", "okapi", "plus", "l")
+
+
+@dataclass(frozen=True)
+class RankingSettings:
+    """BM25 variant and parameters.
+
+    Attributes:
+        variant: ``lucene`` (BM25 with Lucene's IDF, log(1 + (N - n + 0.5)/(n + 0.5)),
+            never negative), ``okapi`` (rank-bm25 BM25Okapi, IDF floored at
+            epsilon x mean IDF), ``plus`` (BM25+, Lv & Zhai 2011) or ``l`` (BM25L,
+            Lv & Zhai 2011).
+        k1: term-frequency saturation (Robertson & Zaragoza 2009), typically 0.5-2.
+        b: length normalisation, 0 (none) to 1 (full).
+        delta: the lower bound added per matched term by ``plus`` and ``l``.
+        min_coverage: a passage is shown only if the question terms it contains carry
+            at least this share of the question's total IDF (0-1); below it the bot
+            says it found nothing rather than show an unrelated passage.
+    """
+
+    variant: str = "lucene"
+    k1: float = 1.2
+    b: float = 0.75
+    delta: float = 1.0
+    min_coverage: float = 0.45
+
+    def __post_init__(self) -> None:
+        if self.variant not in BM25_VARIANTS:
+            raise ValueError(f"BM25 variant must be one of {', '.join(BM25_VARIANTS)}; got {self.variant!r}")
+        if self.k1 < 0 or not 0 <= self.b <= 1 or self.delta < 0:
+            raise ValueError(f"need k1 >= 0, 0 <= b <= 1, delta >= 0; got k1={self.k1}, b={self.b}, delta={self.delta}")
+        if not 0 <= self.min_coverage <= 1:
+            raise ValueError(f"min_coverage must be between 0 and 1; got {self.min_coverage}")
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """Everything :mod:`index` needs.
+
+    Attributes:
+        corpus_dir: folder of report files (.txt, .docx, .pdf), searched recursively;
+            hidden files and folders (name starting with ".") are ignored.
+        storage_url: SQLAlchemy URL of the store, e.g. ``sqlite:////srv/bot/bureau.db``.
+        max_file_bytes: larger report files are refused.
+        lexicon: the user dictionary, stopword and synonym files.
+        ranking: BM25 settings.
+        passage_limits: passage size bounds in characters.
+    """
+
+    corpus_dir: Path
+    storage_url: str
+    max_file_bytes: int = 20 * 1024 * 1024
+    lexicon: LexiconPaths = field(default_factory=LexiconPaths)
+    ranking: RankingSettings = field(default_factory=RankingSettings)
+    passage_limits: PassageLimits = field(default_factory=PassageLimits)
