@@ -20,6 +20,7 @@ TELEGRAM_TEXT_LIMIT = 4096
 LABEL_MAX_CHARS = 24
 QUESTION_ECHO_CHARS = 40
 _BOUNDARIES = "。；！？，、;!?,"
+SNAP_CHARS = 30
 
 HELP_TEXT = (
     "<b>住建报告问答助手</b>\n"
@@ -91,13 +92,7 @@ def highlight(text: str, terms: Sequence[str]) -> str:
     finds its traditional or full-width spelling too. Single characters are not
     highlighted (they would bold half the passage).
     """
-    folded = index_form(text).lower()
-    bold = [False] * len(text)
-    for term in sorted({t for t in terms if len(t) > 1}, key=len, reverse=True):
-        start = folded.find(term)
-        while start >= 0:
-            bold[start : start + len(term)] = [True] * len(term)
-            start = folded.find(term, start + len(term))
+    bold = _term_mask(text, terms)
     parts: list[str] = []
     position = 0
     while position < len(text):
@@ -113,33 +108,42 @@ def highlight(text: str, terms: Sequence[str]) -> str:
 def excerpt(text: str, terms: Sequence[str], max_chars: int) -> str:
     """Return ``text`` trimmed to about ``max_chars`` around the matched terms.
 
-    The window with the most matched characters is kept, widened to the nearest
-    sentence or clause boundary; "…" marks each cut. Text within the limit is
-    returned whole.
+    The window with the most matched characters is centred on them, then widened (by
+    at most ``SNAP_CHARS`` each side) to the nearest sentence or clause boundary; "…"
+    marks each cut. Text within the limit is returned whole.
     """
     if len(text) <= max_chars:
         return text
+    marked = _term_mask(text, terms)
+    prefix = [0]
+    for value in marked:
+        prefix.append(prefix[-1] + value)
+    best = max(range(len(text) - max_chars + 1), key=lambda s: (prefix[s + max_chars] - prefix[s], -s))
+    inside = [i for i in range(best, best + max_chars) if marked[i]]
+    if inside:
+        centre = (inside[0] + inside[-1]) // 2
+        best = min(max(0, centre - max_chars // 2), len(text) - max_chars)
+    start, end = best, best + max_chars
+    if start > 0:
+        back = max(text.rfind(ch, max(0, start - SNAP_CHARS), start) for ch in _BOUNDARIES)
+        start = back + 1 if back >= 0 else start
+    if end < len(text):
+        ahead = [i for i in (text.find(ch, end - 1, end + SNAP_CHARS) for ch in _BOUNDARIES) if i >= 0]
+        end = min(ahead) + 1 if ahead else end
+    clipped = text[start:end].strip()
+    return ("…" if start > 0 else "") + clipped + ("…" if end < len(text) else "")
+
+
+def _term_mask(text: str, terms: Sequence[str]) -> list[int]:
+    """Return 1 for each character of ``text`` inside an occurrence of a term (len > 1)."""
     folded = index_form(text).lower()
-    weight = [0] * (len(text) + 1)
+    mask = [0] * len(text)
     for term in {t for t in terms if len(t) > 1}:
         start = folded.find(term)
         while start >= 0:
-            for i in range(start, start + len(term)):
-                weight[i + 1] = 1
+            mask[start : start + len(term)] = [1] * len(term)
             start = folded.find(term, start + 1)
-    prefix = [0]
-    for value in weight[1:]:
-        prefix.append(prefix[-1] + value)
-    best = max(range(len(text) - max_chars + 1), key=lambda s: (prefix[s + max_chars] - prefix[s], -s))
-    start, end = best, best + max_chars
-    back = max((text.rfind(ch, max(0, start - 30), start + 1) for ch in _BOUNDARIES), default=-1)
-    if back >= 0 and start > 0:
-        start = back + 1
-    forward = [i for i in (text.find(ch, end - 30, end + 30) for ch in _BOUNDARIES) if i >= 0]
-    if forward and end < len(text):
-        end = min(forward) + 1
-    clipped = text[start:end].strip()
-    return ("…" if start > 0 else "") + clipped + ("…" if end < len(text) else "")
+    return mask
 
 
 def html_to_text(markup: str) -> str:

@@ -40,6 +40,11 @@ _HEADING_END = re.compile(r"[。；！？：;!?:]")
 _CLAUSE_END = re.compile(r"[、:]|(?<!\d),|,(?!\d)")
 _NUMBER_CHAR = re.compile(r"[\d.,%]")
 
+# Headings at these levels (一、 （一） ──) name a section: a short first sentence is
+# the heading, not body text. Lower levels (1. （1）) and articles (第X条) lead their
+# own content, which stays in the passage.
+RUN_IN_LEVELS = (1, 2)
+ARTICLE_LEVEL = 5
 HEADING_MAX_CHARS = 40
 ITEM_LEAD_MAX_CHARS = 30
 
@@ -141,7 +146,12 @@ def _segments(paragraphs: Sequence[str], skip: int) -> list[_Segment]:
         heading = _match_heading(folded)
         if heading is not None:
             level, marker_end = heading
-            label, body_start = _heading_label(paragraph, folded, marker_end)
+            if level in RUN_IN_LEVELS:
+                label, body_start = _heading_label(paragraph, folded, marker_end)
+            elif level == ARTICLE_LEVEL:
+                label = paragraph[:marker_end].strip()
+            else:
+                label = _item_lead(paragraph, folded, 0, len(folded))
             while headings and headings[-1][0] >= level:
                 headings.pop()
             headings.append((level, label))
@@ -155,8 +165,8 @@ def _segments(paragraphs: Sequence[str], skip: int) -> list[_Segment]:
         if _skip_space(folded, body_start) < first_item:
             intro_path = (*path, carried_item) if carried_item else path
             pieces.append((intro_path, body_start, first_item))
-        for item, following in zip(items, [*items[1:], None], strict=True):
-            end = following.start(1) if following else len(folded)
+        for number, item in enumerate(items):
+            end = items[number + 1].start(1) if number + 1 < len(items) else len(folded)
             lead = _item_lead(paragraph, folded, item.start(1), end)
             pieces.append(((*path, lead), item.start(1), end))
         if items and heading is None and items[0].start(1) == _skip_space(folded, 0):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import statistics
 import zipfile
 from pathlib import Path
 
@@ -26,6 +27,7 @@ SUPPORTED_SUFFIXES = (".txt", ".docx", ".pdf")
 # short GBK texts from being read as Korean cp949 (seen on a 24-character GBK sample).
 _CANDIDATE_ENCODINGS = ["utf_8", "utf_16", "utf_16_le", "utf_16_be", "utf_32", "gb18030", "big5"]
 _MAX_CONTROL_SHARE = 0.01
+_SHORT_LINE_SHARE = 0.6
 _SENTENCE_END = re.compile(r"[。！？；：!?;:][”’」』）)]*$")
 
 
@@ -150,8 +152,9 @@ def _table_lines(table: Table) -> list[str]:
 def pdf_text(content: bytes) -> str:
     """Return the text layer of a PDF, with visual lines joined back into paragraphs.
 
-    pypdf gives one line per printed line; a line ends a paragraph only when it ends a
-    sentence or the next line opens a numbered heading (一、 （一） 1. …).
+    pypdf gives one line per printed line; a line ends a paragraph when it ends a
+    sentence, is clearly shorter than a full line (a heading, a paragraph's last
+    line), or the next line opens a numbered heading (一、 （一） 1. …).
 
     Raises:
         DocumentReadError: corrupt, encrypted, or no text layer (a scan).
@@ -166,11 +169,20 @@ def pdf_text(content: bytes) -> str:
     lines = [line.strip() for page in pages for line in page.splitlines() if line.strip()]
     if not lines:
         raise DocumentReadError("PDF 中没有可提取的文字（可能是扫描件，需要先做文字识别）")
+    full_line = statistics.median(len(line) for line in lines)
     paragraphs: list[str] = []
     current = ""
-    for line, following in zip(lines, [*lines[1:], ""], strict=True):
-        current += line
-        if _SENTENCE_END.search(line) or not following or starts_with_heading(following):
+    for number, line in enumerate(lines):
+        following = lines[number + 1] if number + 1 < len(lines) else ""
+        joiner = " " if current[-1:].isascii() and current[-1:].isalnum() and line[:1].isascii() else ""
+        current += joiner + line if current else line
+        ends = (
+            not following
+            or _SENTENCE_END.search(line)
+            or starts_with_heading(following)
+            or len(line) < _SHORT_LINE_SHARE * full_line
+        )
+        if ends:
             paragraphs.append(current)
             current = ""
     return "\n".join(paragraphs)

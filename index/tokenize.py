@@ -23,6 +23,7 @@ from index.normalize import index_form
 
 # Redaction marks: X, XX, xxx, *, ***, alone or with a percent sign (XX%).
 _REDACTION = re.compile(r"^(?:[x]+|\*+)%?$")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?%?")
 _WORD_CHAR = re.compile(r"[\w\u4e00-\u9fff]")
 MAX_QUERY_TERMS = 64
 
@@ -78,7 +79,14 @@ class Tokenizer:
             text: display or index text of any length.
         """
         folded = index_form(text).lower()
-        return [t for t in self._jieba.cut_for_search(folded) if self._keep(t)]
+        tokens = []
+        for token in self._jieba.cut_for_search(folded):
+            if self._keep(token):
+                tokens.append(token)
+                # A dictionary word holding a figure (12345热线) also yields the figure.
+                if token[0].isdigit() and not _NUMBER.fullmatch(token):
+                    tokens.extend(_NUMBER.findall(token))
+        return tokens
 
     def query_terms(self, question: str) -> list[QueryTerm]:
         """Return the distinct concepts of a question, at most ``MAX_QUERY_TERMS``.

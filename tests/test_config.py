@@ -1,0 +1,70 @@
+"""Loading config.toml: defaults, partial files, relative paths, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config
+from index.lexicon import LexiconPaths
+from tests.conftest import PROJECT_DIR
+
+
+def test_bundled_config_matches_the_defaults():
+    bundled = load_config(PROJECT_DIR / "config.toml")
+    assert bundled.index.corpus_dir == PROJECT_DIR / "corpus"
+    assert bundled.index.storage_url == f"sqlite:///{PROJECT_DIR / 'data' / 'bureau.db'}"
+    assert bundled.index.lexicon == LexiconPaths()
+    assert bundled.chat.answer_passages == 3
+    assert bundled.telegram.base_url == "https://api.telegram.org/bot"
+
+
+def test_partial_config_resolves_relative_paths_against_its_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "deploy"
+    folder.mkdir()
+    path = folder / "config.toml"
+    path.write_text('[corpus]\ndir = "reports"\n[telegram]\nbase_url = "http://127.0.0.1:8081/bot"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    config = load_config(path)
+    assert config.index.corpus_dir == folder / "reports"
+    assert config.index.storage_url == f"sqlite:///{folder / 'data' / 'bureau.db'}"
+    assert config.telegram.base_url == "http://127.0.0.1:8081/bot"
+    assert config.telegram.base_file_url == "https://api.telegram.org/file/bot"
+
+
+def test_absolute_and_non_sqlite_urls_pass_through(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[storage]\nurl = "sqlite:////srv/bot/bureau.db"\n', encoding="utf-8")
+    assert load_config(path).index.storage_url == "sqlite:////srv/bot/bureau.db"
+    path.write_text('[storage]\nurl = "postgresql://bot@localhost/bureau"\n', encoding="utf-8")
+    assert load_config(path).index.storage_url == "postgresql://bot@localhost/bureau"
+
+
+def test_missing_default_config_means_all_defaults(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = load_config(None)
+    assert config.index.corpus_dir == tmp_path / "corpus"
+    assert config.source is None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[search]\nk1 = 'fast'\n", r"\[search.k1\]"),
+        ("[search]\nvariant = 'bm99'\n", "lucene, okapi, plus, l"),
+        ("[telegram]\ntoken = 'x'\n", r"\[telegram.token\]"),
+        ("[corpus\ndir = 1\n", "不是有效的 TOML"),
+        ("[passages]\nmin_chars = 400\n", "min_chars"),
+    ],
+)
+def test_bad_settings_are_named(tmp_path, content, message):
+    path = tmp_path / "config.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_explicit_missing_config_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="配置文件不存在"):
+        load_config(Path(tmp_path / "nope.toml"))

@@ -1,0 +1,80 @@
+"""Rendering replies: citations, highlighting, trimming, escaping, length."""
+
+from __future__ import annotations
+
+from bot.render import (
+    TELEGRAM_TEXT_LIMIT,
+    citation,
+    excerpt,
+    highlight,
+    html_to_text,
+    render_answer,
+    render_help,
+    render_no_answer,
+)
+from index.search import IndexedPassage, SearchHit
+from tests.telegram_html import assert_telegram_html
+
+
+def hit(text: str, matched=("加装电梯",), rank: int = 1, section: str = "一、2022年重点工作 › （一）城市更新"):
+    passage = IndexedPassage(rank, "report.txt", "区住建局<2022>工作总结", 2022, section, 0, text)
+    return SearchHit(rank, 10.0 / rank, 1.0, passage, tuple(matched))
+
+
+def test_answer_cites_document_year_and_section():
+    markup = render_answer("加装电梯完成多少台", [hit("累计完成既有住宅加装电梯*台，提前半年完成。")])
+    text = assert_telegram_html(markup)
+    assert "《区住建局<2022>工作总结》 · 2022年" in text
+    assert "一、2022年重点工作 › （一）城市更新" in text
+    assert "<b>加装电梯</b>" in markup
+    assert "&lt;2022&gt;" in markup
+
+
+def test_highlight_escapes_report_text():
+    assert highlight("A&B <script> 加装电梯", ["加装电梯"]) == "A&amp;B &lt;script&gt; <b>加装电梯</b>"
+
+
+def test_highlight_matches_traditional_spelling_and_skips_single_characters():
+    assert highlight("加裝電梯35台", ["加装电梯", "台"]) == "<b>加裝電梯</b>35台"
+
+
+def test_long_passage_is_trimmed_around_the_match():
+    before, after = "开展党史学习教育，推动工作扎实开展。" * 10, "加强作风建设，转变工作作风。" * 10
+    text = before + "累计完成既有住宅加装电梯*台。" + after
+    trimmed = excerpt(text, ["加装电梯"], 120)
+    assert "加装电梯" in trimmed
+    assert trimmed.startswith("…") and trimmed.endswith("…")
+    assert len(trimmed) <= 120 + 2 + 60
+
+
+def test_short_passage_is_not_trimmed():
+    assert excerpt("新增停车位XX个。", ["停车位"], 220) == "新增停车位XX个。"
+
+
+def test_item_lead_is_not_repeated_in_the_citation():
+    section = "二、今年工作总体安排 › 三是加快实施城市更新行动"
+    assert "三是" not in citation("报告", 2022, section, "三是加快实施城市更新行动。在市委市政府领导下……")
+    assert "三是" in citation("报告", 2022, section, "推动老旧小区改造进入新阶段。")
+
+
+def test_ten_long_hits_stay_under_the_telegram_limit():
+    text = "累计完成既有住宅加装电梯*台，" * 33
+    hits = [hit(text, rank=r, section="一、" + "很长的标题" * 20) for r in range(1, 11)]
+    markup = render_answer("加装电梯", hits, excerpt_chars=1000)
+    assert_telegram_html(markup, TELEGRAM_TEXT_LIMIT)
+
+
+def test_no_answer_is_honest_and_escaped():
+    markup = render_no_answer("<b>火锅</b>推荐" + "很" * 100)
+    text = assert_telegram_html(markup)
+    assert text.startswith("没有在报告中找到")
+    assert "/help" in text and "…" in text
+
+
+def test_help_has_two_example_questions():
+    text = assert_telegram_html(render_help())
+    assert text.count("？") >= 2 and "/ask" in text
+
+
+def test_html_to_text_inverts_escaping():
+    assert html_to_text("<b>1.</b> A &amp; B &lt;x&gt;") == "1. A & B <x>"

@@ -1,0 +1,122 @@
+"""Search quality on the judged dev questions, and ranking details."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from index.evaluate import evaluate, load_questions
+from index.ranking import LuceneBM25, build_bm25
+from index.settings import RankingSettings
+from tests.conftest import DEV_SET
+
+QUESTIONS = load_questions(DEV_SET)
+
+
+def test_dev_set_recall_and_mrr(seed_index):
+    report = evaluate(seed_index.current, QUESTIONS)
+    assert len(report.outcomes) == 40
+    assert report.recall[3] >= 0.95
+    assert report.mrr >= 0.90
+    assert report.passage_chars["max"] <= 500
+
+
+@pytest.mark.parametrize("question", QUESTIONS[:: len(QUESTIONS) // 8], ids=lambda q: q.id)
+def test_dev_question_answered_in_top_three(seed_index, question):
+    hits = seed_index.search(question.question, k=3)
+    assert any(any(r in h.passage.text for r in question.relevant) for h in hits)
+
+
+def test_abbreviation_finds_the_full_term(seed_index):
+    hits = seed_index.search("保租房筹集", k=3)
+    assert sum("保障性租赁住房" in h.passage.text for h in hits) >= 2
+    assert "保障性租赁住房" in hits[0].matched
+
+
+def test_traditional_question_finds_simplified_text(seed_index):
+    simplified = seed_index.search("加装电梯累计完成了多少台", k=3)
+    traditional = seed_index.search("加裝電梯累計完成了多少臺", k=3)
+    assert [h.passage.id for h in traditional] == [h.passage.id for h in simplified]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["今天天气怎么样", "火锅店推荐", "量子计算机的原理", "个人所得税怎么交", "医保报销比例是多少", "hello"],
+)
+def test_off_topic_questions_find_nothing(seed_index, question):
+    assert seed_index.search(question) == []
+
+
+@pytest.mark.parametrize("question", ["", "   ", "？？？", "多少", "XX ***"])
+def test_questions_without_words_find_nothing(seed_index, question):
+    assert seed_index.search(question) == []
+
+
+def test_very_long_question_still_answers(seed_index):
+    question = "加装电梯累计完成了多少台" + "请问" * 5000
+    hits = seed_index.search(question, k=3)
+    assert hits and "加装电梯" in hits[0].passage.text
+
+
+def test_results_are_ranked_and_cited(seed_index):
+    hits = seed_index.search("污水零直排区建成了几个", k=5)
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    top = hits[0].passage
+    assert top.doc_title and top.year == 2021 and top.section.startswith("一、2021年亮点工作")
+
+
+def test_k_must_be_positive(seed_index):
+    with pytest.raises(ValueError, match="positive"):
+        seed_index.search("加装电梯", k=0)
+
+
+def test_neighbours_stay_in_the_document(seed_index):
+    first = seed_index.current.passages[0]
+    around = seed_index.current.neighbours(first.id)
+    assert around[0] == first and len(around) == 2
+    assert all(p.doc_id == first.doc_id for p in around)
+    assert seed_index.current.neighbours(-1) == []
+
+
+def _reference_bm25(corpus, query, k1, b):
+    """BM25 written from the formula (Robertson & Zaragoza 2009) with Lucene's IDF."""
+    n = len(corpus)
+    avgdl = sum(len(d) for d in corpus) / n
+    scores = []
+    for document in corpus:
+        score = 0.0
+        for term in query:
+            df = sum(1 for d in corpus if term in d)
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            tf = document.count(term)
+            score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(document) / avgdl))
+        scores.append(score)
+    return scores
+
+
+def test_lucene_bm25_agrees_with_the_formula():
+    corpus = [["加装", "电梯", "完成"], ["电梯", "电梯", "改造", "老旧小区"], ["保障性租赁住房", "筹集"], ["完成"]]
+    query = ["电梯", "完成", "筹集"]
+    scorer = LuceneBM25(corpus, k1=1.2, b=0.75)
+    expected = _reference_bm25(corpus, query, 1.2, 0.75)
+    assert scorer.get_scores(query).tolist() == pytest.approx(expected)
+
+
+def test_lucene_idf_stays_positive_where_okapi_floors_it():
+    # "电梯" is in 3 of 4 passages: Okapi's raw IDF is negative and gets floored at
+    # epsilon x mean IDF, which here ranks a common term above a rarer one.
+    corpus = [["电梯", "改造"], ["电梯", "改造"], ["电梯", "加装"], ["筹集"]]
+    lucene = build_bm25(corpus, RankingSettings(variant="lucene"))
+    assert all(idf > 0 for idf in lucene.idf.values())
+    assert lucene.idf["电梯"] < lucene.idf["改造"] < lucene.idf["加装"]
+    okapi = build_bm25(corpus, RankingSettings(variant="okapi"))
+    assert okapi.idf["电梯"] > okapi.idf["改造"]  # the floor inverts the order
+
+
+def test_ranking_settings_are_validated():
+    with pytest.raises(ValueError, match="lucene, okapi, plus, l"):
+        RankingSettings(variant="bm99")
+    with pytest.raises(ValueError, match="b <= 1"):
+        RankingSettings(b=1.5)

@@ -1,0 +1,75 @@
+"""Tokenization: user dictionary, stopwords, redaction marks, numbers, synonyms."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from index.lexicon import Lexicon, LexiconError, LexiconPaths
+from index.tokenize import MAX_QUERY_TERMS, Tokenizer
+from tests.conftest import SEED_FILES
+
+REDACTION = re.compile(r"^[x*]+%?$")
+
+
+@pytest.mark.parametrize("path", SEED_FILES, ids=lambda p: p.name[:3])
+def test_redaction_marks_are_never_tokens(tokenizer, path):
+    text = path.read_text(encoding="utf-8")
+    assert re.search(r"XX|\*|xx", text)  # the seed does contain redactions
+    tokens = tokenizer.tokens(text)
+    assert not [t for t in tokens if REDACTION.match(t) or "*" in t]
+
+
+def test_user_dictionary_terms_stay_whole_with_their_sub_words(tokenizer):
+    tokens = tokenizer.tokens("累计完成既有住宅加装电梯120台，新开工保障性租赁住房")
+    assert "加装电梯" in tokens and "电梯" in tokens and "加装" in tokens
+    assert "保障性租赁住房" in tokens and "租赁" in tokens
+
+
+def test_numbers_are_kept_whole(tokenizer):
+    tokens = tokenizer.tokens("完成投资6.28亿元，占95%，受理12345热线工单")
+    assert {"6.28", "95%", "12345"} <= set(tokens)
+
+
+def test_stopwords_and_question_words_are_dropped(tokenizer):
+    tokens = tokenizer.tokens("加装电梯今年完成了多少台？怎么安排的，是否完成")
+    assert not {"多少", "怎么", "是否", "了", "的", "？"} & set(tokens)
+    assert "今年" in tokens and "完成" in tokens
+
+
+def test_traditional_and_full_width_text_tokenizes_like_simplified(tokenizer):
+    simplified = tokenizer.tokens("保障性租赁住房筹集1200套，加装电梯35台")
+    traditional = tokenizer.tokens("保障性租賃住房籌集１２００套，加裝電梯３５台")
+    assert traditional == simplified
+
+
+def test_synonyms_expand_question_terms(tokenizer):
+    terms = {term.word: term for term in tokenizer.query_terms("保租房今年筹集了多少套")}
+    assert "保障性租赁住房" in terms["保租房"].whole
+    assert "保租房" not in terms["保租房"].alternatives[1:]  # the word itself comes first
+    reverse = {term.word: term for term in tokenizer.query_terms("保障性租赁住房")}
+    assert "保租房" in reverse["保障性租赁住房"].whole
+
+
+def test_question_terms_are_capped(tokenizer):
+    question = "".join(f"项目{i}个" for i in range(500))
+    assert len(tokenizer.query_terms(question)) == MAX_QUERY_TERMS
+
+
+def test_lexicon_errors_name_the_file_and_line(tmp_path):
+    bad = tmp_path / "synonyms.txt"
+    bad.write_text("# comment\n保租房\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"synonyms.txt:2"):
+        Lexicon.load(LexiconPaths(synonyms=bad))
+    with pytest.raises(LexiconError, match="无法读取词表"):
+        Lexicon.load(LexiconPaths(user_dict=tmp_path / "missing.txt"))
+
+
+def test_edited_user_dictionary_changes_tokens_and_fingerprint(tmp_path):
+    default = Lexicon.load(LexiconPaths())
+    user_dict = tmp_path / "userdict.txt"
+    user_dict.write_text(LexiconPaths().user_dict.read_text(encoding="utf-8") + "\n月光幸福周\n", encoding="utf-8")
+    edited = Lexicon.load(LexiconPaths(user_dict=user_dict))
+    assert edited.fingerprint != default.fingerprint
+    assert "月光幸福周" in Tokenizer(edited).tokens("举办月光幸福周活动")
