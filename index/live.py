@@ -80,6 +80,7 @@ class LiveIndex:
             self._notice("词表已更改，正在按新词表重新分词")
             report = self._sync(tokenizer, None)
         else:
+            self._tokenizer = tokenizer
             self._current = load_search_index(self.engine, tokenizer, self.settings.ranking)
         if report is not None:
             self._notice(
