@@ -16,11 +16,13 @@ from pathlib import Path
 
 from bot.config import TOKEN_ENV, BotConfig, ConfigError, load_config
 from bot.console import run_console
+from bot.render import html_to_text, render_target_line
 from bot.replies import Responder
-from index.evaluate import MRR_DEPTH, evaluate, load_questions
+from index.evaluate import MRR_DEPTH, evaluate, evaluate_extraction, load_labelled_figures, load_questions
 from index.ingest import ReloadError, ReloadReport
 from index.live import LiveIndex
 from index.search import SearchHit
+from index.targets import TARGET_KINDS
 
 Command = Callable[[argparse.Namespace, BotConfig], int]
 
@@ -59,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="print a JSON list")
     search.set_defaults(command=_search)
 
+    targets = commands.add_parser("targets", parents=[common], help="look up figures and targets by keyword")
+    targets.add_argument("keyword", help="e.g. 保租房; '-' reads one keyword per line from stdin (JSON lines out)")
+    targets.add_argument("--year", type=int, help="only figures about this year")
+    targets.add_argument("--kind", choices=TARGET_KINDS, help="only plans, achievements, rates or others")
+    targets.add_argument("--limit", type=_positive, help="at most this many (default: all)")
+    targets.add_argument("--json", action="store_true", help="print a JSON list")
+    targets.set_defaults(command=_targets)
+
     reload = commands.add_parser("reload", parents=[common], help="ingest the corpus folder, print what changed")
     reload.add_argument("--json", action="store_true")
     reload.set_defaults(command=_reload)
@@ -77,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("questions", type=Path, help="JSON Lines file, e.g. ../shared/eval/dev.jsonl")
     evaluation.add_argument("--json", action="store_true")
     evaluation.set_defaults(command=_evaluate)
+
+    extraction = commands.add_parser(
+        "evaluate-targets", parents=[common], help="precision and recall of figure extraction on labelled sentences"
+    )
+    extraction.add_argument("labelled", type=Path, help="JSON Lines file, e.g. tests/data/figures.jsonl")
+    extraction.add_argument("--json", action="store_true")
+    extraction.set_defaults(command=_evaluate_targets)
     return parser
 
 
@@ -136,6 +153,30 @@ def _search(args: argparse.Namespace, config: BotConfig) -> int:
     return 0
 
 
+def _targets(args: argparse.Namespace, config: BotConfig) -> int:
+    live = _open(config)
+
+    def lookup(keyword: str) -> list:
+        found = live.targets(keyword, year=args.year, kind=args.kind) if keyword else []
+        return found[: args.limit] if args.limit else found
+
+    if args.keyword == "-":
+        for line in sys.stdin:
+            _print_json([r.to_dict() for r in lookup(line.strip())])
+            sys.stdout.flush()
+        return 0
+    records = lookup(args.keyword.strip())
+    if args.json:
+        _print_json([r.to_dict() for r in records])
+        return 0
+    if not records:
+        print("没有找到相关数字。")
+    for number, record in enumerate(records, start=1):
+        print(f"{number}. {html_to_text(render_target_line(record))}")
+        print(f"   {record.sentence}")
+    return 0
+
+
 def _reload(args: argparse.Namespace, config: BotConfig) -> int:
     live = LiveIndex(config.index)
     report = live.reload()
@@ -151,7 +192,8 @@ def format_reload_report(report: ReloadReport) -> str:
     lines = [
         f"新增 {len(report.added)}，更新 {len(report.updated)}，删除 {len(report.removed)}，"
         f"未变 {len(report.unchanged)}，失败 {len(report.failed)}",
-        f"共 {report.documents} 份文档，{report.passages} 个段落，用时 {report.seconds:.2f} 秒",
+        f"共 {report.documents} 份文档，{report.passages} 个段落，{report.targets} 个数字，"
+        f"用时 {report.seconds:.2f} 秒",
     ]
     for label, ids in (("新增", report.added), ("更新", report.updated), ("删除", report.removed)):
         lines += [f"{label}：{doc_id}" for doc_id in ids]
@@ -244,4 +286,25 @@ def _evaluate(args: argparse.Namespace, config: BotConfig) -> int:
     print("passage chars: " + ", ".join(f"{k}={v}" for k, v in report.passage_chars.items()))
     for miss in summary["misses"]:
         print(f"  not first: {miss['id']} {miss['question']} (first hit rank: {miss['first_hit_rank']})")
+    return 0
+
+
+def _evaluate_targets(args: argparse.Namespace, config: BotConfig) -> int:
+    try:
+        sentences = load_labelled_figures(args.labelled)
+    except (OSError, ValueError) as error:
+        print(f"错误：{error}", file=sys.stderr)
+        return 2
+    summary = evaluate_extraction(sentences, _open(config)).to_dict()
+    if args.json:
+        _print_json(summary)
+        return 0
+    for key in ("sentences", "labelled_figures", "predicted_figures", "matched", "precision", "recall"):
+        print(f"{key}: {summary[key]}")
+    for key in ("kind_accuracy", "value_accuracy", "qualifier_accuracy"):
+        print(f"{key}: {summary[key]}")
+    for miss in summary["misses"]:
+        print(f"  missed: {miss}")
+    for extra in summary["spurious"]:
+        print(f"  spurious: {extra}")
     return 0

@@ -33,6 +33,13 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(reply)
 
 
+async def target(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the figures matching the keyword after /target or /t."""
+    keyword = " ".join(context.args or [])
+    reply = await asyncio.to_thread(_responder(context).targets, keyword)
+    await update.effective_message.reply_text(reply)
+
+
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer a free-text question with the top cited passages."""
     reply = await asyncio.to_thread(_responder(context).answer, update.effective_message.text)

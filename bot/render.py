@@ -12,14 +12,18 @@ import html
 from collections.abc import Sequence
 from html.parser import HTMLParser
 
+from index.ledger import PlanAchievedPair, TargetRecord
 from index.models import SECTION_SEPARATOR
 from index.normalize import index_form
 from index.search import SearchHit
+from index.targets import KIND_LABELS
 
 TELEGRAM_TEXT_LIMIT = 4096
 LABEL_MAX_CHARS = 24
 QUESTION_ECHO_CHARS = 40
 _BOUNDARIES = "。；！？，、;!?,"
+_PREFIX_QUALIFIERS = ("约", "近", "逾", "超", "超过", "超出", "不少于", "不低于", "不超过", "至少", "高于", "低于")
+_SUFFIX_QUALIFIERS = ("以上", "以下", "以内", "左右")
 SNAP_CHARS = 30
 
 HELP_TEXT = (
@@ -31,9 +35,15 @@ HELP_TEXT = (
     "• 保租房今年筹集了多少套？\n\n"
     "命令：\n"
     "/ask 问题 — 提问（群聊中使用）\n"
+    "/target 关键词 — 查数字和目标，可加年份或“计划”“完成”，如 /target 加装电梯 2022（简写 /t）\n"
     "/help — 查看本说明"
 )
 
+REDACTED_MARK = "（原文数字已脱敏）"
+TARGET_LIST_LIMIT = 10
+FIGURES_BLOCK_LIMIT = 3
+SOURCE_TITLE_CHARS = 16
+TARGET_USAGE_TEXT = "请在命令后写上要查的指标，例如：/target 加装电梯 或 /t 保租房 2022"
 UNKNOWN_COMMAND_TEXT = "没有这个命令。直接发送问题即可提问，发送 /help 查看用法。"
 EMPTY_QUESTION_TEXT = "请在命令后写上问题，例如：/ask 加装电梯完成了多少台"
 
@@ -43,20 +53,89 @@ def render_help() -> str:
     return HELP_TEXT
 
 
-def render_answer(question: str, hits: Sequence[SearchHit], excerpt_chars: int = 220) -> str:
-    """Return the reply to a question (HTML): the passages best first, each cited.
+def render_answer(
+    question: str,
+    hits: Sequence[SearchHit],
+    excerpt_chars: int = 220,
+    figures: Sequence[TargetRecord] = (),
+) -> str:
+    """Return the reply to a question (HTML): figures, then the passages best first.
 
     Args:
         question: the staff member's question, as typed.
         hits: ranked passages; empty means nothing relevant was found.
         excerpt_chars: passages longer than this are trimmed around the matched words.
+        figures: targets from the ledger answering a number question, shown first.
 
     The result stays under Telegram's 4096-character limit for up to 10 hits.
     """
-    if not hits:
+    if not hits and not figures:
         return render_no_answer(question)
-    blocks = [_render_hit(hit, excerpt_chars) for hit in hits]
+    blocks = [render_figures_block(figures)] if figures else []
+    blocks += [_render_hit(hit, excerpt_chars) for hit in hits]
     return _fit("\n\n".join(blocks))
+
+
+def format_figure(record: TargetRecord) -> str:
+    """Return a figure as staff read it: qualifier, number, unit; a redacted number is
+    marked ``（原文数字已脱敏）`` rather than hidden. Plain text (not escaped)."""
+    before = record.qualifier if record.qualifier in _PREFIX_QUALIFIERS else ""
+    after = record.qualifier if record.qualifier in _SUFFIX_QUALIFIERS else ""
+    figure = f"{before}{record.value_text}{record.unit}{after}"
+    return figure + REDACTED_MARK if record.redacted else figure
+
+
+def render_target_line(record: TargetRecord) -> str:
+    """Return one target as a compact line (HTML): indicator · figure · kind · period · source."""
+    source = _shorten(record.doc_title, SOURCE_TITLE_CHARS)
+    parts = [
+        f"<b>{html.escape(record.indicator or '（未识别指标）')}</b>",
+        html.escape(format_figure(record)),
+        KIND_LABELS[record.kind],
+        html.escape(record.period or "年份不详"),
+        f"《{html.escape(source)}》",
+    ]
+    return " · ".join(parts)
+
+
+def render_figures_block(records: Sequence[TargetRecord]) -> str:
+    """Return the short "figures" block shown above passages (HTML)."""
+    lines = ["📊 <b>相关数字</b>"] + [f"• {render_target_line(r)}" for r in records[:FIGURES_BLOCK_LIMIT]]
+    return "\n".join(lines)
+
+
+def render_targets(keyword: str, records: Sequence[TargetRecord], pairs: Sequence[PlanAchievedPair] = ()) -> str:
+    """Return the /target reply (HTML): plan-versus-achieved pairs, then up to ten
+    targets best first, and how many more there are."""
+    echo = html.escape(_shorten(keyword.strip(), QUESTION_ECHO_CHARS))
+    if not records:
+        return (
+            f"没有找到与“{echo}”相关的数字。\n"
+            "可以换个说法（如“保障性租赁住房”“加装电梯”），去掉年份或“计划”“完成”再试，或直接提问。"
+        )
+    blocks = []
+    if pairs:
+        blocks.append("\n".join(["<b>计划与完成对照</b>", *(f"• {_render_pair(p)}" for p in pairs[:5])]))
+    shown = records[:TARGET_LIST_LIMIT]
+    lines = [f"<b>“{echo}”的数字</b>（共 {len(records)} 条）"]
+    lines += [f"{n}. {render_target_line(r)}" for n, r in enumerate(shown, start=1)]
+    if len(records) > len(shown):
+        lines.append(
+            f"还有 {len(records) - len(shown)} 条未显示。可加上年份或“计划”“完成”缩小范围，例如 /target {echo} 2022"
+        )
+    blocks.append("\n".join(lines))
+    return _fit("\n\n".join(blocks))
+
+
+def _render_pair(pair: PlanAchievedPair) -> str:
+    plan, achieved = pair.plan, pair.achieved
+    verdict = {True: "✅ 已达成", False: "⚠️ 未达成", None: "（数字不全，无法比较）"}[pair.met]
+    return (
+        f"<b>{html.escape(achieved.indicator or plan.indicator)}</b> · {plan.year}年："
+        f"计划 {html.escape(format_figure(plan))}（《{html.escape(_shorten(plan.doc_title, SOURCE_TITLE_CHARS))}》）"
+        f" → 完成 {html.escape(format_figure(achieved))}"
+        f"（《{html.escape(_shorten(achieved.doc_title, SOURCE_TITLE_CHARS))}》） {verdict}"
+    )
 
 
 def render_no_answer(question: str) -> str:

@@ -42,6 +42,7 @@ def build_application(
     application.bot_data[handlers.RESPONDER_KEY] = responder
     application.add_handler(CommandHandler(["start", "help"], handlers.start))
     application.add_handler(CommandHandler("ask", handlers.ask))
+    application.add_handler(CommandHandler(["target", "t"], handlers.target))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.question))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_error_handler(handlers.on_error)

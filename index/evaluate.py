@@ -1,8 +1,13 @@
-"""Retrieval evaluation on judged questions: recall@k, MRR@10, passage length stats.
+"""Evaluation: retrieval on judged questions, and figure extraction on labelled sentences.
 
-The question file is JSON Lines, one object a line with ``id``, ``question`` and
-``relevant`` (exact substrings of the report text). A returned passage is a hit when
-its text contains any of them (see ``../shared/eval/README.md``).
+Retrieval: the question file is JSON Lines, one object a line with ``id``,
+``question`` and ``relevant`` (exact substrings of the report text). A returned passage
+is a hit when its text contains any of them (see ``../shared/eval/README.md``); we
+report recall@1/3/5, MRR@10 and passage length stats.
+
+Extraction: ``tests/data/figures.jsonl`` holds sentences with hand-labelled figures;
+we report precision and recall of the figures found, and the accuracy of their kind,
+value and qualifier.
 """
 
 from __future__ import annotations
@@ -12,7 +17,11 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.live import LiveIndex
+from index.models import SECTION_SEPARATOR
+from index.normalize import index_form
 from index.search import SearchIndex
+from index.targets import PassageContext, TargetDraft, extract_targets, normal_unit
 
 RECALL_KS = (1, 3, 5)
 MRR_DEPTH = 10
@@ -114,3 +123,135 @@ def passage_length_stats(index: SearchIndex) -> dict[str, float]:
         "max": max(lengths),
         "share_60_300": round(sum(1 for n in lengths if 60 <= n <= 300) / len(lengths), 3),
     }
+
+
+@dataclass(frozen=True)
+class LabelledSentence:
+    """A sentence with its hand-labelled figures (see ``tests/data/figures.jsonl``).
+
+    Each figure is a dict with ``value_text``, ``unit``, ``kind``, ``value`` and
+    ``qualifier``; ``source`` names the seed report it comes from, or ``new``.
+    """
+
+    source: str
+    text: str
+    figures: tuple[dict, ...]
+
+
+@dataclass(frozen=True)
+class ExtractionReport:
+    """Precision and recall of figure extraction against hand labels.
+
+    A predicted figure matches a labelled one with the same number as written and the
+    same unit (after simplified/half-width normalisation). Kind, value and qualifier
+    accuracies are over the matched figures.
+    """
+
+    sentences: int
+    labelled: int
+    predicted: int
+    matched: int
+    kind_correct: int
+    value_correct: int
+    qualifier_correct: int
+    misses: list[str]
+    spurious: list[str]
+
+    @property
+    def precision(self) -> float:
+        """Matched / predicted."""
+        return self.matched / self.predicted if self.predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Matched / labelled."""
+        return self.matched / self.labelled if self.labelled else 1.0
+
+    def to_dict(self) -> dict:
+        """Return JSON-ready values."""
+        matched = max(self.matched, 1)
+        return {
+            "sentences": self.sentences,
+            "labelled_figures": self.labelled,
+            "predicted_figures": self.predicted,
+            "matched": self.matched,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "kind_accuracy": round(self.kind_correct / matched, 4),
+            "value_accuracy": round(self.value_correct / matched, 4),
+            "qualifier_accuracy": round(self.qualifier_correct / matched, 4),
+            "misses": self.misses,
+            "spurious": self.spurious,
+        }
+
+
+def load_labelled_figures(path: Path) -> list[LabelledSentence]:
+    """Read the JSON Lines file of labelled sentences.
+
+    Raises:
+        ValueError: a line is not JSON or lacks ``text`` or ``figures``.
+    """
+    sentences = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            sentences.append(LabelledSentence(record.get("source", ""), record["text"], tuple(record["figures"])))
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise ValueError(f"{path}:{number}: not a labelled sentence ({error})") from error
+    return sentences
+
+
+def evaluate_extraction(sentences: list[LabelledSentence], live: LiveIndex) -> ExtractionReport:
+    """Extract figures from each labelled sentence and compare with the labels.
+
+    A sentence found in an indexed passage is extracted in place, with the passage's
+    section, year and document (as ingest does); any other sentence on its own.
+    """
+    passages = live.current.passages
+    documents = {d.id: d for d in live.documents()}
+    tokenizer = live.current.tokenizer
+    counts = {"labelled": 0, "predicted": 0, "matched": 0, "kind": 0, "value": 0, "qualifier": 0}
+    misses: list[str] = []
+    spurious: list[str] = []
+    for sentence in sentences:
+        drafts = _figures_in_context(sentence.text, passages, documents, tokenizer)
+        gold = list(sentence.figures)
+        counts["labelled"] += len(gold)
+        counts["predicted"] += len(drafts)
+        for draft in drafts:
+            key = (index_form(draft.value_text), normal_unit(draft.unit))
+            found = next((g for g in gold if (index_form(g["value_text"]), normal_unit(g["unit"])) == key), None)
+            if found is None:
+                spurious.append(f"{draft.value_text}{draft.unit} in {sentence.text}")
+                continue
+            gold.remove(found)
+            counts["matched"] += 1
+            counts["kind"] += draft.kind == found["kind"]
+            counts["value"] += draft.value == found["value"]
+            counts["qualifier"] += draft.qualifier == found["qualifier"]
+        misses += [f"{g['value_text']}{g['unit']} in {sentence.text}" for g in gold]
+    return ExtractionReport(
+        len(sentences),
+        counts["labelled"],
+        counts["predicted"],
+        counts["matched"],
+        counts["kind"],
+        counts["value"],
+        counts["qualifier"],
+        misses,
+        spurious,
+    )
+
+
+def _figures_in_context(text, passages, documents, tokenizer) -> list[TargetDraft]:
+    passage = next((p for p in passages if text in p.text), None)
+    if passage is None:
+        return extract_targets(text, PassageContext(), tokenizer)
+    document = documents[passage.doc_id]
+    section = tuple(label for label in passage.section.split(SECTION_SEPARATOR) if label)
+    context = PassageContext(section, passage.year, document.kind, tuple(document.year_list))
+    start = passage.text.index(text)
+    drafts = extract_targets(passage.text, context, tokenizer)
+    return [d for d in drafts if start <= d.start and d.end <= start + len(text)]

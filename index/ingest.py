@@ -22,14 +22,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, delete, func, select
 
 from index import metadata
-from index.models import SECTION_SEPARATOR, Document, IndexState, Passage
-from index.normalize import clean_display_line
+from index.models import SECTION_SEPARATOR, Document, IndexState, Passage, Target
+from index.normalize import clean_display_line, index_form
 from index.passages import split_passages
 from index.readers import SUPPORTED_SUFFIXES, DocumentReadError, extract_text, read_bytes, unsupported_type_reason
 from index.settings import IndexSettings
+from index.targets import EXTRACTOR_VERSION, PassageContext, base_quantity, extract_targets, normal_unit
 from index.tokenize import Tokenizer
 
 FINGERPRINT_KEY = "lexicon_fingerprint"
+EXTRACTOR_KEY = "extractor_version"
 
 Progress = Callable[[int, int, str], None]
 """Called as ``progress(done, total, doc_id)`` while files are processed."""
@@ -55,9 +57,11 @@ class ReloadReport:
         added, updated, removed, unchanged: document ids.
         failed: files that could not be read; a changed file listed here keeps its
             previous version in the index.
-        documents, passages: totals in the store after the sync.
+        documents, passages, targets: totals in the store after the sync.
         retokenized: passages of unchanged documents re-tokenised because the
             lexicon changed.
+        reextracted: documents whose targets were extracted again because the
+            lexicon or the extractor changed.
         seconds: wall time of the sync.
     """
 
@@ -68,13 +72,15 @@ class ReloadReport:
     failed: list[FailedDocument] = field(default_factory=list)
     documents: int = 0
     passages: int = 0
+    targets: int = 0
     retokenized: int = 0
+    reextracted: int = 0
     seconds: float = 0.0
 
     @property
     def changed(self) -> bool:
         """Whether the store differs from before the sync."""
-        return bool(self.added or self.updated or self.removed or self.retokenized)
+        return bool(self.added or self.updated or self.removed or self.retokenized or self.reextracted)
 
     def to_dict(self) -> dict:
         """Return the report as JSON-ready values (``failed`` as id/reason objects)."""
@@ -83,10 +89,11 @@ class ReloadReport:
 
 @dataclass(frozen=True)
 class ParsedDocument:
-    """A document row and its passage rows, ready to be written."""
+    """A document row with its passage and target rows, ready to be written."""
 
     document: Document
     passages: list[Passage]
+    targets: list[Target]
 
 
 def parse_report(doc_id: str, content: bytes, settings: IndexSettings, tokenizer: Tokenizer) -> ParsedDocument:
@@ -123,20 +130,61 @@ def parse_report(doc_id: str, content: bytes, settings: IndexSettings, tokenizer
                 tokens=json.dumps(passage_tokens(tokenizer, section, draft.text), ensure_ascii=False),
             )
         )
+    kind = metadata.document_kind(title, list(dict.fromkeys(d.section[0] for d in drafts if d.section)), opening)
+    targets = [t for p in passages for t in passage_target_rows(p, kind, years, tokenizer)]
     document = Document(
         id=doc_id,
         title=title or PurePosixPath(doc_id).stem,
         years=",".join(str(y) for y in years),
         year=max(years) if years else None,
         level=metadata.issuing_level(title, paragraphs),
-        kind=metadata.document_kind(title, list(dict.fromkeys(d.section[0] for d in drafts if d.section)), opening),
+        kind=kind,
         content_hash=hashlib.sha256(content).hexdigest(),
         size_bytes=len(content),
         char_count=sum(len(p) for p in paragraphs),
         passage_count=len(passages),
         ingested_at=datetime.now(UTC),
     )
-    return ParsedDocument(document, passages)
+    return ParsedDocument(document, passages, targets)
+
+
+def passage_target_rows(passage: Passage, doc_kind: str, doc_years: list[int], tokenizer: Tokenizer) -> list[Target]:
+    """Extract the figures of a stored passage as target rows (document offsets)."""
+    section = tuple(label for label in passage.section.split(SECTION_SEPARATOR) if label)
+    context = PassageContext(section, passage.year, doc_kind, tuple(doc_years))
+    rows = []
+    for draft in extract_targets(passage.text, context, tokenizer):
+        base_unit = base_quantity(None, draft.unit)[1]
+        year_text = str(draft.year) if draft.year else ""
+        rows.append(
+            Target(
+                doc_id=passage.doc_id,
+                passage_ordinal=passage.ordinal,
+                section=passage.section,
+                indicator=draft.indicator,
+                value=draft.value,
+                value_text=draft.value_text,
+                unit=draft.unit,
+                unit_key=normal_unit(draft.unit),
+                qualifier=draft.qualifier,
+                kind=draft.kind,
+                period=draft.period,
+                year=draft.year,
+                redacted=draft.redacted,
+                sentence=draft.sentence,
+                char_start=passage.char_start + draft.start,
+                char_end=passage.char_start + draft.end,
+                search_text=index_form(
+                    " ".join([draft.indicator, draft.unit, draft.sentence, passage.section, year_text])
+                ).lower(),
+                indicator_tokens=json.dumps([*tokenizer.tokens(draft.indicator), base_unit], ensure_ascii=False),
+                context_tokens=json.dumps(
+                    [*tokenizer.tokens(f"{draft.sentence}\n{passage.section}"), *([year_text] if year_text else [])],
+                    ensure_ascii=False,
+                ),
+            )
+        )
+    return rows
 
 
 def passage_tokens(tokenizer: Tokenizer, section: str, text: str) -> list[str]:
@@ -195,7 +243,8 @@ def sync_corpus(
     try:
         with Session(engine) as session:
             stored = {doc.id: doc.content_hash for doc in session.exec(select(Document))}
-            state = session.get(IndexState, FINGERPRINT_KEY)
+            fingerprint = session.get(IndexState, FINGERPRINT_KEY)
+            extractor = session.get(IndexState, EXTRACTOR_KEY)
             if not files and stored:
                 raise ReloadError(f"语料目录 {settings.corpus_dir} 中没有可读取的报告；为防止误删，索引未作更改")
             parsed: list[ParsedDocument] = []
@@ -215,12 +264,17 @@ def sync_corpus(
                         report.unchanged.append(doc_id)
             report.removed = sorted(set(stored) - set(files))
             _write(session, parsed, report.removed)
-            if state is None or state.value != tokenizer.fingerprint:
+            lexicon_changed = fingerprint is None or fingerprint.value != tokenizer.fingerprint
+            if lexicon_changed:
                 report.retokenized = _retokenize(session, report.unchanged, tokenizer)
                 session.merge(IndexState(key=FINGERPRINT_KEY, value=tokenizer.fingerprint))
+            if lexicon_changed or extractor is None or extractor.value != EXTRACTOR_VERSION:
+                report.reextracted = _reextract(session, report.unchanged, tokenizer)
+                session.merge(IndexState(key=EXTRACTOR_KEY, value=EXTRACTOR_VERSION))
             session.commit()
             report.documents = session.exec(select(func.count()).select_from(Document)).one()
             report.passages = session.exec(select(func.count()).select_from(Passage)).one()
+            report.targets = session.exec(select(func.count()).select_from(Target)).one()
     except SQLAlchemyError as error:
         raise ReloadError(f"无法写入索引数据库：{error.__class__.__name__}: {error}") from error
     report.seconds = round(time.perf_counter() - started, 3)
@@ -230,6 +284,7 @@ def sync_corpus(
 def _write(session: Session, parsed: list[ParsedDocument], removed: list[str]) -> None:
     replaced = [p.document.id for p in parsed] + removed
     if replaced:
+        session.exec(delete(Target).where(Target.doc_id.in_(replaced)))
         session.exec(delete(Passage).where(Passage.doc_id.in_(replaced)))
     if removed:
         session.exec(delete(Document).where(Document.id.in_(removed)))
@@ -239,6 +294,7 @@ def _write(session: Session, parsed: list[ParsedDocument], removed: list[str]) -
     session.flush()  # documents first: passages reference them
     for item in parsed:
         session.add_all(item.passages)
+        session.add_all(item.targets)
 
 
 def _retokenize(session: Session, doc_ids: list[str], tokenizer: Tokenizer) -> int:
@@ -247,3 +303,13 @@ def _retokenize(session: Session, doc_ids: list[str], tokenizer: Tokenizer) -> i
         passage.tokens = json.dumps(passage_tokens(tokenizer, passage.section, passage.text), ensure_ascii=False)
         session.add(passage)
     return len(passages)
+
+
+def _reextract(session: Session, doc_ids: list[str], tokenizer: Tokenizer) -> int:
+    session.exec(delete(Target).where(Target.doc_id.in_(doc_ids)))
+    documents = session.exec(select(Document).where(Document.id.in_(doc_ids))).all()
+    for document in documents:
+        passages = session.exec(select(Passage).where(Passage.doc_id == document.id).order_by(Passage.ordinal)).all()
+        for passage in passages:
+            session.add_all(passage_target_rows(passage, document.kind, document.year_list, tokenizer))
+    return len(documents)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from sqlmodel import Session, func, select
 
 from index.ingest import FINGERPRINT_KEY, Progress, ReloadError, ReloadReport, sync_corpus
+from index.ledger import TargetRecord, figures_for_question, lookup_targets
 from index.lexicon import Lexicon, LexiconError
 from index.models import Document, IndexState
 from index.search import SearchHit, SearchIndex, load_search_index
@@ -109,6 +110,14 @@ class LiveIndex:
     def search(self, question: str, k: int = 5) -> list[SearchHit]:
         """Search the current index; see :meth:`SearchIndex.search`."""
         return self.current.search(question, k)
+
+    def targets(self, keyword: str, *, year: int | None = None, kind: str | None = None) -> list[TargetRecord]:
+        """Look up stored targets; see :func:`index.ledger.lookup_targets`."""
+        return lookup_targets(self.engine, self.current.tokenizer, keyword, year=year, kind=kind)
+
+    def figures(self, question: str, limit: int = 3) -> list[TargetRecord]:
+        """Targets answering a question; see :func:`index.ledger.figures_for_question`."""
+        return figures_for_question(self.engine, self.current.tokenizer, question, limit)
 
     def documents(self) -> list[Document]:
         """Return the stored documents, ordered by id."""

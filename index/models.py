@@ -62,3 +62,36 @@ class IndexState(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     value: str
+
+
+class Target(SQLModel, table=True):
+    """A figure stated in a passage (see :mod:`index.targets` for the fields' meaning).
+
+    ``char_start``/``char_end`` are the figure's offsets in the document text;
+    ``unit_key`` is the unit normalised for matching; ``search_text`` (index form of
+    indicator, unit, sentence, section and year) pre-filters lookups in SQL;
+    ``indicator_tokens`` and ``context_tokens`` are JSON token lists that rank them.
+    """
+
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    doc_id: str = Field(foreign_key="document.id", index=True)
+    passage_ordinal: int
+    section: str = ""
+    indicator: str
+    value: float | None = None
+    value_text: str
+    unit: str
+    unit_key: str = Field(index=True)
+    qualifier: str | None = None
+    kind: str = Field(index=True)
+    period: str | None = None
+    year: int | None = Field(default=None, index=True)
+    redacted: bool = False
+    sentence: str
+    char_start: int
+    char_end: int
+    search_text: str
+    indicator_tokens: str
+    context_tokens: str

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 import jieba
+import jieba.posseg
 
 from index.lexicon import Lexicon
 from index.normalize import index_form
@@ -60,12 +61,33 @@ class Tokenizer:
         self.lexicon = lexicon
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
+        # Field terms are tagged as proper nouns for the part-of-speech cuts of indicators.
         for word, frequency in lexicon.user_words:
-            self._jieba.add_word(word, frequency)
+            self._jieba.add_word(word, frequency, tag="nz")
         for group in lexicon.synonym_groups:
             for word in group:
-                self._jieba.add_word(word)
+                self._jieba.add_word(word, tag="nz")
         self._synonyms = lexicon.synonyms_of()
+        self._field_terms = frozenset(
+            [word for word, _ in lexicon.user_words] + [w for group in lexicon.synonym_groups for w in group]
+        )
+        self._pos_tagger: jieba.posseg.POSTokenizer | None = None
+
+    def is_field_term(self, word: str) -> bool:
+        """Whether ``word`` is a term of the field (user dictionary or synonym table)."""
+        return word in self._field_terms
+
+    @property
+    def segmenter(self) -> jieba.Tokenizer:
+        """The jieba tokenizer holding the user dictionary."""
+        return self._jieba
+
+    @property
+    def pos_tagger(self) -> jieba.posseg.POSTokenizer:
+        """A part-of-speech tagger over the same dictionary (built on first use)."""
+        if self._pos_tagger is None:
+            self._pos_tagger = jieba.posseg.POSTokenizer(self._jieba)
+        return self._pos_tagger
 
     @property
     def fingerprint(self) -> str:

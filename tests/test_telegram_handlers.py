@@ -52,8 +52,10 @@ async def test_question_gets_cited_passages_best_first(telegram):
     reply = await send(telegram, "加装电梯累计完成了多少台？")
     markup = reply["text"]
     plain = assert_telegram_html(markup)
-    assert plain.startswith("1. 《区住建局2022年工作总结和2023年工作思路的汇报》 · 2022年")
-    assert "累计完成既有住宅加装电梯*台" in plain
+    figures, passages = plain.split("\n\n", 1)
+    assert figures.startswith("📊 相关数字\n• 既有住宅加装电梯 · *台（原文数字已脱敏） · 完成 · 2022年")
+    assert passages.startswith("1. 《区住建局2022年工作总结和2023年工作思路的汇报》 · 2022年")
+    assert "累计完成既有住宅加装电梯*台" in passages
     assert "<b>加装电梯</b>" in markup
 
 
