@@ -79,7 +79,9 @@ class Responder:
         if not keyword:
             return TARGET_USAGE_TEXT
         records = self.live.targets(keyword, year=year, kind=kind)
-        pairs = pair_plan_achieved(self.live.targets(keyword, year=year)) if kind is None else []
+        # Pairs only among targets whose indicator names the keyword, not its sentence.
+        named = [r for r in self.live.targets(keyword, year=year) if r.indicator_match] if kind is None else []
+        pairs = pair_plan_achieved(named)
         return render_targets(argument, records, pairs)
 
     def console_reply(self, line: str) -> str | None:

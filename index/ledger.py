@@ -34,7 +34,8 @@ _YEAR_INTENT = re.compile(r"((?:19|20)\d{2})年?")
 @dataclass(frozen=True)
 class TargetRecord:
     """A target as lookups return it (the fields of :class:`index.models.Target`),
-    with its document title and match score."""
+    with its document title, match score, and whether every keyword is in its
+    indicator (``indicator_match``)."""
 
     id: int
     indicator: str
@@ -52,6 +53,7 @@ class TargetRecord:
     section: str
     score: float
     indicator_tokens: tuple[str, ...]
+    indicator_match: bool = False
 
     def to_dict(self) -> dict:
         """Return the JSON object of the ``targets`` command (its documented contract)."""
@@ -108,7 +110,7 @@ def lookup_targets(
         indicator, context = _tokens(target)
         credits = [_credit(term, indicator, context) for term in terms]
         if min(credits) >= CONTEXT_WHOLE:
-            records.append(_record(target, title, sum(credits)))
+            records.append(_record(target, title, sum(credits), min(credits) == INDICATOR_WHOLE))
     records.sort(key=_order)
     return records
 
@@ -208,7 +210,7 @@ def _credit(term: QueryTerm, indicator: frozenset[str], context: frozenset[str])
     return 0.0
 
 
-def _record(target: Target, title: str, score: float) -> TargetRecord:
+def _record(target: Target, title: str, score: float, indicator_match: bool = False) -> TargetRecord:
     return TargetRecord(
         id=target.id,
         indicator=target.indicator,
@@ -226,6 +228,7 @@ def _record(target: Target, title: str, score: float) -> TargetRecord:
         section=target.section,
         score=round(score, 3),
         indicator_tokens=tuple(json.loads(target.indicator_tokens)),
+        indicator_match=indicator_match,
     )
 
 

@@ -77,6 +77,7 @@ _PLAN_CUES = (
     "计划", "目标", "任务", "力争", "确保", "拟", "预计", "争取", "将", "要", "年内", "年底前", "不少于",
     "不低于", "承诺", "准备", "下半年",
 )  # fmt: skip
+_PLAN_CUES_AFTER = tuple(cue for cue in _PLAN_CUES if cue not in ("目标", "任务"))
 # Aspect words say a figure was reached; verbs such as 完成 or 竣工 only name the kind
 # of figure ("竣工*万套" is a plan in a plan) and count when nothing else decides.
 _STRONG_ACHIEVED_CUES = ("已经", "已", "累计", "共计", "超额", "实际")
@@ -174,7 +175,8 @@ def extract_targets(
     spans = [span for span in matches if span]
     taken = [(s.start, s.end) for s in spans]
     for match in _MISSING.finditer(folded):
-        if not any(start < match.end() and match.start() < end for start, end in taken):
+        overlaps = any(start < match.end() and match.start() < end for start, end in taken)
+        if not overlaps and not _inside_word(folded, match.start(), match.end(), segmenter):
             spans.append(_Span(match.start(), match.start(), match.end(), "", "", None, None, False))
     spans.sort(key=lambda s: s.start)
     drafts: list[TargetDraft] = []
@@ -237,11 +239,11 @@ def _figure_span(folded: str, match: re.Match[str], quoted: list[tuple[int, int]
 
 
 def _inside_word(folded: str, start: int, end: int, segmenter) -> bool:
-    """Whether a Chinese-numeral figure is part of a longer dictionary word.
+    """Whether the figure at ``folded[start:end]`` is part of a longer dictionary word.
 
     Named terms with numerals (八项规定, 千家万户, 一岗双责) are in jieba's or the user
     dictionary; a figure whose first character does not start a word, or whose word
-    runs past the unit, is one of them.
+    runs past its unit, is one of them.
     """
     clause_start = max((m.end() for m in _CLAUSE.finditer(folded, 0, start)), default=0)
     for _, word_start, word_end in segmenter.tokenize(folded[clause_start : end + 8]):
@@ -309,24 +311,27 @@ def _kind(folded, span: _Span, clause_start, clause_end, sentence_start, context
         return "rate"
     before = folded[clause_start : span.start]
     after = folded[span.end : clause_end]
+    earlier = folded[sentence_start : span.start]
     fallback = _context_kind(context)
-    decided = _decisive_cue(before)
+    decided = _decisive_cue(before) or _decisive_cue(earlier)
     if decided:
         return decided
     if _has_cue(before, _WEAK_ACHIEVED_CUES):  # 完成农村危房改造****户任务
         return "plan" if fallback == "plan" else "achieved"
-    decided = _decisive_cue(after) or _decisive_cue(folded[sentence_start : span.start])
+    # After the figure, 目标 and 任务 are usually what it is measured against
+    # ("超两倍完成年度考核任务"), not a sign of a plan.
+    decided = _decisive_cue(after, plan_cues=_PLAN_CUES_AFTER)
     if decided:
         return decided
-    if fallback != "plan" and _has_cue(after + folded[sentence_start : span.start], _WEAK_ACHIEVED_CUES):
+    if fallback != "plan" and _has_cue(after + earlier, _WEAK_ACHIEVED_CUES):
         return "achieved"
     return fallback
 
 
-def _decisive_cue(scope: str) -> str | None:
+def _decisive_cue(scope: str, plan_cues: Sequence[str] = _PLAN_CUES) -> str | None:
     """Return plan or achieved from the plan and aspect cues of ``scope``, nearest to
     its end winning; None when it has neither."""
-    plan = max(scope.rfind(cue) for cue in _PLAN_CUES)
+    plan = max(scope.rfind(cue) for cue in plan_cues)
     strong = max(scope.rfind(cue) for cue in _STRONG_ACHIEVED_CUES)
     if plan < 0 and strong < 0:
         return None

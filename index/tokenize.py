@@ -71,6 +71,14 @@ class Tokenizer:
         self._field_terms = frozenset(
             [word for word, _ in lexicon.user_words] + [w for group in lexicon.synonym_groups for w in group]
         )
+        # jieba's search mode adds only 2- and 3-character dictionary words inside a
+        # word; a field term also yields the longer field terms inside it, so that
+        # 老旧小区 is a token of 老旧小区改造 and 租赁住房 of 保障性租赁住房.
+        self._inner_terms = {
+            term: tuple(inner for inner in self._field_terms if len(inner) > 3 and inner != term and inner in term)
+            for term in self._field_terms
+            if len(term) > 4
+        }
         self._pos_tagger: jieba.posseg.POSTokenizer | None = None
 
     def is_field_term(self, word: str) -> bool:
@@ -94,17 +102,24 @@ class Tokenizer:
         """The lexicon fingerprint the tokens of this tokenizer depend on."""
         return self.lexicon.fingerprint
 
-    def tokens(self, text: str) -> list[str]:
+    def tokens(self, text: str, inner_terms: bool = True) -> list[str]:
         """Return the tokens of ``text`` in order, sub-words after their word.
 
         Args:
             text: display or index text of any length.
+            inner_terms: also yield the longer field terms inside a field term
+                (老旧小区 in 老旧小区改造). Passages and ledger entries get them, so a
+                question naming the shorter term finds the longer one; a question's
+                own expansions leave them out, or a synonym such as 公共租赁住房
+                would bring 租赁住房 and outweigh the rest of the question.
         """
         folded = index_form(text).lower()
         tokens = []
         for token in self._jieba.cut_for_search(folded):
             if self._keep(token):
                 tokens.append(token)
+                if inner_terms:
+                    tokens.extend(self._inner_terms.get(token, ()))
                 # A dictionary word holding a figure (12345热线) also yields the figure.
                 if token[0].isdigit() and not _NUMBER.fullmatch(token):
                     tokens.extend(_NUMBER.findall(token))
@@ -124,7 +139,7 @@ class Tokenizer:
             whole = (word, *self._synonyms.get(word, ()))
             alternatives = dict.fromkeys(whole)
             for form in whole:
-                alternatives.update(dict.fromkeys(self.tokens(form)))
+                alternatives.update(dict.fromkeys(self.tokens(form, inner_terms=False)))
             terms[word] = QueryTerm(word, whole, tuple(alternatives))
             if len(terms) == MAX_QUERY_TERMS:
                 break

@@ -27,6 +27,11 @@ def test_user_dictionary_terms_stay_whole_with_their_sub_words(tokenizer):
     assert "保障性租赁住房" in tokens and "租赁" in tokens
 
 
+def test_longer_field_terms_inside_a_term_are_tokens(tokenizer):
+    tokens = tokenizer.tokens("新开工老旧小区改造项目，筹集保障性租赁住房")
+    assert {"老旧小区改造", "老旧小区", "保障性租赁住房", "租赁住房"} <= set(tokens)
+
+
 def test_numbers_are_kept_whole(tokenizer):
     tokens = tokenizer.tokens("完成投资6.28亿元，占95%，受理12345热线工单")
     assert {"6.28", "95%", "12345"} <= set(tokens)
