@@ -105,8 +105,9 @@ def lookup_targets(
         ValueError: ``kind`` is not one of plan, achieved, rate, other.
     """
     terms = tokenizer.query_terms(keyword)
+    required = [list(term.whole) for term in terms]  # every word, whole, somewhere
     records = []
-    for target, title, _ in _candidates(engine, terms, year, kind, with_passage=False):
+    for target, title, _ in _candidates(engine, required, year, kind, with_passage=False):
         indicator, context = _tokens(target)
         credits = [_credit(term, indicator, context) for term in terms]
         if min(credits) >= CONTEXT_WHOLE:
@@ -139,7 +140,8 @@ def figures_for_question(engine: Engine, tokenizer: Tokenizer, question: str, li
     terms = [t for t in tokenizer.query_terms(question) if not _YEAR_INTENT.fullmatch(t.word)]
     field = [t for t in terms if tokenizer.is_field_term(t.word)]
     records = []
-    for target, title, passage_tokens in _candidates(engine, terms, year, None, with_passage=True):
+    required = [[word for term in field or terms for word in term.whole]] if terms else []
+    for target, title, passage_tokens in _candidates(engine, required, year, None, with_passage=True):
         indicator, context = _tokens(target)
         own = indicator - {base_quantity(None, target.unit)[1]}
         around = context | passage_tokens
@@ -168,28 +170,32 @@ def _answers(field, terms, own, context, around) -> bool:
     return bool(field) and all(whole(t, own | context) for t in field) and any(whole(t, own) for t in terms)
 
 
-def _candidates(engine: Engine, terms: list[QueryTerm], year: int | None, kind: str | None, with_passage: bool):
-    """Yield (target, document title, passage tokens) rows that mention any term."""
+def _candidates(engine: Engine, required: list[list[str]], year: int | None, kind: str | None, with_passage: bool):
+    """Yield (target, document title, passage tokens) rows whose indicator, sentence or
+    section contain a word of every group in ``required``."""
     if kind is not None and kind not in TARGET_KINDS:
         raise ValueError(f"kind must be one of {', '.join(TARGET_KINDS)}; got {kind!r}")
-    if not terms:
+    if not required:
         return
-    alternatives = {a for term in terms for a in term.alternatives}
     columns = (Target, Document.title, Passage.tokens) if with_passage else (Target, Document.title)
     statement = select(*columns).join(Document, Target.doc_id == Document.id)
     if with_passage:
         statement = statement.join(
             Passage, (Passage.doc_id == Target.doc_id) & (Passage.ordinal == Target.passage_ordinal)
         )
-    statement = statement.where(or_(*[Target.search_text.contains(a) for a in alternatives]))
+    for group in required:
+        statement = statement.where(or_(*[Target.search_text.contains(word) for word in group]))
     if year is not None:
         statement = statement.where(Target.year == year)
     if kind is not None:
         statement = statement.where(Target.kind == kind)
     with Session(engine) as session:
         rows = session.exec(statement).all()
+    passage_tokens: dict[str, frozenset[str]] = {}  # a passage holds many targets: parse once
     for row in rows:
-        yield row[0], row[1], frozenset(json.loads(row[2])) if with_passage else frozenset()
+        if with_passage and row[2] not in passage_tokens:
+            passage_tokens[row[2]] = frozenset(json.loads(row[2]))
+        yield row[0], row[1], passage_tokens[row[2]] if with_passage else frozenset()
 
 
 def _tokens(target: Target) -> tuple[frozenset[str], frozenset[str]]:

@@ -147,3 +147,35 @@ def test_evaluate_prints_recall_and_mrr(deployment):
     assert report["questions"] == 40
     assert report["recall@3"] >= 0.95 and report["mrr@10"] >= 0.9
     assert report["passage_chars"]["max"] <= 500
+
+
+TARGET_KEYS = {
+    "indicator", "value", "value_text", "unit", "qualifier", "kind", "period", "year", "redacted",
+    "sentence", "doc_id", "doc_title", "section",
+}  # fmt: skip
+
+
+def test_targets_json_contract_with_filters(deployment):
+    result = run(deployment, "targets", "保租房", "--json")
+    assert result.returncode == 0, result.stderr
+    records = json.loads(result.stdout)
+    assert records and all(set(r) == TARGET_KEYS for r in records)
+    assert records[0]["indicator"] == "保障性租赁住房" and records[0]["redacted"] is True
+    filtered = json.loads(run(deployment, "targets", "老旧小区改造", "--year", "2022", "--kind", "plan", "--json").stdout)
+    assert filtered and all(r["year"] == 2022 and r["kind"] == "plan" for r in filtered)
+    assert run(deployment, "targets", "停车位", "--kind", "done").returncode == 2  # argparse names the choices
+
+
+def test_targets_batch_mode(deployment):
+    result = run(deployment, "targets", "-", "--json", stdin="加装电梯\n\n火锅\n解危率\n")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 4 and lines[1] == [] and lines[2] == []
+    assert lines[0][0]["indicator"] == "既有住宅加装电梯" and lines[3][0]["unit"] == "%"
+
+
+def test_targets_plain_output_and_extraction_evaluation(deployment):
+    plain = run(deployment, "targets", "解危率")
+    assert plain.stdout.startswith("1. 解危率 · *%（原文数字已脱敏） · 比率 · 2022年")
+    result = run(deployment, "evaluate-targets", str(Path(__file__).parent / "data" / "figures.jsonl"), "--json")
+    report = json.loads(result.stdout)
+    assert report["precision"] >= 0.9 and report["recall"] >= 0.9

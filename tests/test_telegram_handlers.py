@@ -116,3 +116,21 @@ async def test_handler_failure_is_apologised_for(telegram, monkeypatch):
     await application.process_update(message_update(application.bot, "加装电梯"))
     replies = request.sent()[before:]
     assert [r["text"] for r in replies] == [APOLOGY_TEXT]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("command", ["/target 加装电梯", "/t 加装电梯"])
+async def test_target_command_and_alias(telegram, command):
+    plain = assert_telegram_html((await send(telegram, command))["text"])
+    assert plain.startswith("“加装电梯”的数字（共 3 条）")
+    assert "1. 既有住宅加装电梯 · *台（原文数字已脱敏） · 完成 · 2022年" in plain
+
+
+@pytest.mark.asyncio
+async def test_target_without_keyword_explains_usage(telegram):
+    assert "/target 加装电梯" in (await send(telegram, "/target"))["text"]
+
+
+@pytest.mark.asyncio
+async def test_question_without_a_number_has_no_figures_block(telegram):
+    assert "相关数字" not in (await send(telegram, "智慧物业平台在哪些小区试点"))["text"]
