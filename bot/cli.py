@@ -234,7 +234,7 @@ def _docs(args: argparse.Namespace, config: BotConfig) -> int:
 
 
 def _chat(args: argparse.Namespace, config: BotConfig) -> int:
-    responder = Responder(_open(config), config.chat)
+    responder = Responder(_open(config), config.chat, config.telegram.max_question_chars)
     run_console(responder, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
     return 0
 
@@ -255,8 +255,7 @@ def _run(args: argparse.Namespace, config: BotConfig) -> int:
         return 2
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in URLs
-    responder = Responder(_open(config), config.chat)
-    application = build_application(config, responder, token)
+    application = build_application(config, _open(config), token)
     try:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:

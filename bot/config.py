@@ -12,6 +12,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.engine import make_url
@@ -35,6 +36,7 @@ class _Section(BaseModel):
 
 class _Corpus(_Section):
     dir: str = "corpus"
+    removed_dir: str | None = None
     max_file_mb: float = Field(20, gt=0)
 
 
@@ -70,6 +72,19 @@ class _Chat(_Section):
 class _Telegram(_Section):
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
+    admins: list[int] = []
+    allowed_users: list[int] = []
+    allowed_chats: list[int] = []
+    open: bool = False
+    rate_limit_per_minute: int = Field(20, ge=0)
+    max_question_chars: int = Field(500, ge=10, le=4000)
+    max_upload_mb: float = Field(20, gt=0, le=2000)
+    notify_admins_on_error: bool = True
+
+
+class _History(_Section):
+    retention_days: int = Field(180, ge=1)
+    timezone: str = "Asia/Shanghai"
 
 
 class _File(_Section):
@@ -80,6 +95,7 @@ class _File(_Section):
     search: _Search = _Search()
     chat: _Chat = _Chat()
     telegram: _Telegram = _Telegram()
+    history: _History = _History()
 
 
 @dataclass(frozen=True)
@@ -98,10 +114,46 @@ class ChatSettings:
 
 @dataclass(frozen=True)
 class TelegramSettings:
-    """Where the Bot API is. The token is not here: it is read from ``TELEGRAM_BOT_TOKEN``."""
+    """The Telegram front end. The token is not here: it is read from ``TELEGRAM_BOT_TOKEN``.
+
+    Attributes:
+        base_url, base_file_url: Bot API endpoints (a self-hosted server's, if any).
+        admins: user ids that may reload, upload, remove and see statistics; they may
+            always ask questions.
+        allowed_users: user ids that may ask questions.
+        allowed_chats: group ids whose members may ask questions there.
+        open: answer everyone. With ``open`` false and empty allow-lists only admins
+            are answered (private mode).
+        rate_limit_per_minute: questions a user may ask per minute; 0 for no limit.
+        max_question_chars: longer questions are refused with an explanation.
+        max_upload_mb: larger uploaded reports are refused (the public Bot API
+            serves files up to 20 MB).
+        notify_admins_on_error: send admins the details of a failed update.
+    """
 
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
+    admins: frozenset[int] = frozenset()
+    allowed_users: frozenset[int] = frozenset()
+    allowed_chats: frozenset[int] = frozenset()
+    open: bool = False
+    rate_limit_per_minute: int = 20
+    max_question_chars: int = 500
+    max_upload_mb: float = 20
+    notify_admins_on_error: bool = True
+
+
+@dataclass(frozen=True)
+class HistorySettings:
+    """Question and feedback log.
+
+    Attributes:
+        retention_days: questions and feedback older than this are deleted.
+        timezone: IANA name of the zone "today" is counted in by /stats.
+    """
+
+    retention_days: int = 180
+    timezone: str = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -111,6 +163,7 @@ class BotConfig:
     index: IndexSettings
     chat: ChatSettings = field(default_factory=ChatSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    history: HistorySettings = field(default_factory=HistorySettings)
     source: Path | None = None
 
 
@@ -160,8 +213,14 @@ def _build(parsed: _File, base: Path, source: Path | None) -> BotConfig:
         limits = PassageLimits(**parsed.passages.model_dump())
     except ValueError as error:
         raise ConfigError(f"配置有误：{error}") from error
+    corpus_dir = resolve(parsed.corpus.dir)
+    try:
+        ZoneInfo(parsed.history.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigError(f"[history] timezone 不是有效的时区名称：{parsed.history.timezone}") from error
     index = IndexSettings(
-        corpus_dir=resolve(parsed.corpus.dir),
+        corpus_dir=corpus_dir,
+        removed_dir=resolve(parsed.corpus.removed_dir) if parsed.corpus.removed_dir else corpus_dir / ".removed",
         storage_url=_resolve_storage_url(parsed.storage.url, base),
         max_file_bytes=int(parsed.corpus.max_file_mb * 1024 * 1024),
         lexicon=lexicon,
@@ -171,7 +230,15 @@ def _build(parsed: _File, base: Path, source: Path | None) -> BotConfig:
     return BotConfig(
         index=index,
         chat=ChatSettings(**parsed.chat.model_dump()),
-        telegram=TelegramSettings(**parsed.telegram.model_dump()),
+        telegram=TelegramSettings(
+            **{
+                **parsed.telegram.model_dump(),
+                "admins": frozenset(parsed.telegram.admins),
+                "allowed_users": frozenset(parsed.telegram.allowed_users),
+                "allowed_chats": frozenset(parsed.telegram.allowed_chats),
+            }
+        ),
+        history=HistorySettings(**parsed.history.model_dump()),
         source=source,
     )
 

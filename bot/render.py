@@ -12,10 +12,13 @@ import html
 from collections.abc import Sequence
 from html.parser import HTMLParser
 
+from bot.history import UsageStats
+from index.ingest import ReloadReport
 from index.ledger import PlanAchievedPair, TargetRecord
-from index.models import SECTION_SEPARATOR
+from index.live import CorpusChange
+from index.models import SECTION_SEPARATOR, Document
 from index.normalize import index_form
-from index.search import SearchHit
+from index.search import IndexedPassage, SearchHit
 from index.targets import KIND_LABELS
 
 TELEGRAM_TEXT_LIMIT = 4096
@@ -36,7 +39,17 @@ HELP_TEXT = (
     "命令：\n"
     "/ask 问题 — 提问（群聊中使用）\n"
     "/target 关键词 — 查数字和目标，可加年份或“计划”“完成”，如 /target 加装电梯 2022（简写 /t）\n"
-    "/help — 查看本说明"
+    "/help — 查看本说明\n\n"
+    "答案下方的按钮可以翻页（更多结果）、查看段落前后文（上下文），并用 👍 👎 反馈答案是否有用。"
+)
+
+ADMIN_HELP_TEXT = (
+    "\n\n<b>管理员命令</b>\n"
+    "/reload — 重新读取语料目录中的报告\n"
+    "直接发送 .txt / .docx / .pdf 文件 — 添加或替换报告\n"
+    "/docs — 查看已索引的报告\n"
+    "/remove 文件名 — 移除一份报告（移到“已移除”文件夹，不删除）\n"
+    "/stats — 提问统计、热门问题和没找到答案的问题"
 )
 
 REDACTED_MARK = "（原文数字已脱敏）"
@@ -48,9 +61,9 @@ UNKNOWN_COMMAND_TEXT = "没有这个命令。直接发送问题即可提问，�
 EMPTY_QUESTION_TEXT = "请在命令后写上问题，例如：/ask 加装电梯完成了多少台"
 
 
-def render_help() -> str:
-    """Return the /start and /help text (HTML)."""
-    return HELP_TEXT
+def render_help(admin: bool = False) -> str:
+    """Return the /start and /help text (HTML); admins also see their commands."""
+    return HELP_TEXT + (ADMIN_HELP_TEXT if admin else "")
 
 
 def render_answer(
@@ -58,14 +71,18 @@ def render_answer(
     hits: Sequence[SearchHit],
     excerpt_chars: int = 220,
     figures: Sequence[TargetRecord] = (),
+    page: int = 0,
+    pages: int = 1,
 ) -> str:
     """Return the reply to a question (HTML): figures, then the passages best first.
 
     Args:
         question: the staff member's question, as typed.
-        hits: ranked passages; empty means nothing relevant was found.
+        hits: the ranked passages of this page; none means nothing relevant was found.
         excerpt_chars: passages longer than this are trimmed around the matched words.
         figures: targets from the ledger answering a number question, shown first.
+        page, pages: which page of results this is (0-based) and how many there are;
+            a "第 2/3 页" line is added when there is more than one.
 
     The result stays under Telegram's 4096-character limit for up to 10 hits.
     """
@@ -73,6 +90,30 @@ def render_answer(
         return render_no_answer(question)
     blocks = [render_figures_block(figures)] if figures else []
     blocks += [_render_hit(hit, excerpt_chars) for hit in hits]
+    if pages > 1:
+        blocks.append(f"<i>第 {page + 1}/{pages} 页</i>")
+    return _fit("\n\n".join(blocks))
+
+
+def render_context(passages: Sequence[IndexedPassage], focus_id: int, excerpt_chars: int = 300) -> str:
+    """Return a passage with its neighbours in the document (HTML), the passage in bold.
+
+    Neighbours are trimmed to ``excerpt_chars``: the one before keeps its end, the
+    one after its beginning.
+    """
+    focus = next((p for p in passages if p.id == focus_id), None)
+    if focus is None:
+        return "这段内容已随报告更新而变化，请重新提问。"
+    blocks = [f"<b>上下文</b> · {citation(focus.doc_title, focus.year, focus.section, '')}"]
+    for passage in passages:
+        if passage.id == focus_id:
+            blocks.append(f"<b>{html.escape(passage.text)}</b>")
+        elif passage.ordinal < focus.ordinal:
+            text = passage.text if len(passage.text) <= excerpt_chars else "…" + passage.text[-excerpt_chars:]
+            blocks.append(html.escape(text))
+        else:
+            text = passage.text if len(passage.text) <= excerpt_chars else passage.text[:excerpt_chars] + "…"
+            blocks.append(html.escape(text))
     return _fit("\n\n".join(blocks))
 
 
@@ -267,3 +308,119 @@ class _TextCollector(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
+
+
+def render_refusal(user_id: int | None) -> str:
+    """Return the one polite refusal for someone not on the allow-lists (HTML)."""
+    shown = f"<code>{user_id}</code>" if user_id is not None else "（未知）"
+    return (
+        "抱歉，本机器人只为本局工作人员提供服务。\n"
+        f"您的 Telegram 用户编号是 {shown}，如需使用，请把这个编号发给管理员开通。"
+    )
+
+
+def render_rate_limited(limit: int, retry_after: int) -> str:
+    """Return the reply to someone asking faster than the limit (HTML)."""
+    return f"提问太频繁了：每分钟最多 {limit} 次。请约 {retry_after} 秒后再试。"
+
+
+ADMIN_ONLY_TEXT = "这个操作仅限管理员使用。如需重新加载或上传报告，请联系管理员。"
+UPLOAD_ADMIN_ONLY_TEXT = "只有管理员可以上传报告。如有新报告，请发给管理员。"
+LIST_LIMIT = 15
+
+
+def render_reload_report(report: ReloadReport, heading: str = "重新加载完成") -> str:
+    """Return what a reload changed (HTML): counts, then the files by change, with the
+    reasons of failures; long lists are cut with a count of the rest."""
+    lines = [
+        f"<b>{html.escape(heading)}</b>（用时 {report.seconds:.1f} 秒）",
+        f"新增 {len(report.added)} · 更新 {len(report.updated)} · 删除 {len(report.removed)} · "
+        f"未变 {len(report.unchanged)} · 失败 {len(report.failed)}",
+        f"现有 {report.documents} 份报告，{report.passages} 个段落，{report.targets} 个数字",
+    ]
+    for label, ids in (("新增", report.added), ("更新", report.updated), ("删除", report.removed)):
+        lines += _listed(label, [html.escape(doc_id) for doc_id in ids])
+    failures = [f"{html.escape(f.doc_id)}：{html.escape(f.reason)}" for f in report.failed]
+    lines += _listed("失败", failures)
+    if report.retokenized:
+        lines.append(f"词表已更改，已重新分词 {report.retokenized} 个段落")
+    return _fit("\n".join(lines))
+
+
+def render_progress(done: int, total: int, doc_id: str) -> str:
+    """Return the progress line of a running reload (HTML)."""
+    return f"正在重新加载报告：{done}/{total}\n{html.escape(_shorten(doc_id, 60))}"
+
+
+def render_upload_result(change: CorpusChange) -> str:
+    """Return what an uploaded report added (HTML)."""
+    document = change.document
+    lines = [f"<b>已添加报告</b>：{html.escape(change.doc_id)}"]
+    if document is not None:
+        years = "、".join(str(y) for y in document.year_list) or "年份不详"
+        lines.append(f"《{html.escape(document.title)}》 · {years} · {document.kind}")
+        lines.append(f"切分为 {document.passage_count} 个段落，提取 {change.targets} 个数字。")
+    if change.moved_to is not None:
+        lines.append(f"同名的旧文件已移到 {html.escape(change.moved_to.name)}（在“已移除”文件夹中，未删除）。")
+    lines.append(f"现有 {change.report.documents} 份报告。")
+    return "\n".join(lines)
+
+
+def render_removal(change: CorpusChange) -> str:
+    """Return the reply to /remove (HTML)."""
+    where = f"文件已移到“已移除”文件夹：{html.escape(change.moved_to.name)}。" if change.moved_to else ""
+    return (
+        f"<b>已移除</b>：{html.escape(change.doc_id)}\n{where}\n"
+        f"现有 {change.report.documents} 份报告，{change.report.passages} 个段落。"
+    )
+
+
+def render_docs_page(summaries: Sequence[tuple[Document, int]], page: int, per_page: int) -> tuple[str, int]:
+    """Return one page of the document list (HTML) and the number of pages."""
+    pages = max(1, -(-len(summaries) // per_page))
+    page = min(max(page, 0), pages - 1)
+    lines = [f"<b>已索引的报告</b>（共 {len(summaries)} 份，第 {page + 1}/{pages} 页）"]
+    for number, (document, targets) in enumerate(
+        summaries[page * per_page : (page + 1) * per_page], page * per_page + 1
+    ):
+        years = "、".join(str(y) for y in document.year_list) or "年份不详"
+        lines.append(
+            f"{number}. 《{html.escape(_shorten(document.title, 30))}》 · {years} · {document.kind} · "
+            f"{document.passage_count} 段 · {targets} 个数字\n   <code>{html.escape(document.id)}</code>"
+        )
+    if not summaries:
+        lines.append("索引中还没有报告。把报告文件发给我，或放入语料目录后发送 /reload。")
+    return _fit("\n".join(lines)), pages
+
+
+def render_stats(stats: UsageStats) -> str:
+    """Return /stats (HTML): volumes, feedback, top questions, questions without answers."""
+    lines = [
+        "<b>使用情况</b>",
+        f"今天提问 {stats.today} 次；近 7 天 {stats.week} 次，{stats.users_week} 人",
+        f"近 7 天反馈：👍 {stats.thumbs_up} · 👎 {stats.thumbs_down}",
+    ]
+    if stats.top:
+        lines.append("\n<b>近 7 天热门问题</b>")
+        lines += [f"{n}. {html.escape(_shorten(q, 40))} ×{c}" for n, (q, c) in enumerate(stats.top, 1)]
+    if stats.unanswered:
+        lines.append("\n<b>近 7 天没找到答案的问题</b>（报告里可能没有）")
+        lines += [f"{n}. {html.escape(_shorten(q, 40))} ×{c}" for n, (q, c) in enumerate(stats.unanswered, 1)]
+    return _fit("\n".join(lines))
+
+
+def render_error_details(update_summary: str, error: BaseException) -> str:
+    """Return the failure report sent to admins (HTML, trimmed)."""
+    detail = f"{type(error).__name__}: {error}"
+    return _fit(
+        "<b>机器人处理消息时出错</b>\n"
+        f"消息：{html.escape(_shorten(update_summary, 300))}\n"
+        f"错误：<code>{html.escape(_shorten(detail, 1500))}</code>"
+    )
+
+
+def _listed(label: str, items: Sequence[str]) -> list[str]:
+    shown = [f"{label}：{item}" for item in items[:LIST_LIMIT]]
+    if len(items) > LIST_LIMIT:
+        shown.append(f"{label}：…另有 {len(items) - LIST_LIMIT} 个")
+    return shown

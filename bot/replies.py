@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass
 
 from bot.config import ChatSettings
 from bot.render import (
@@ -11,6 +13,8 @@ from bot.render import (
     UNKNOWN_COMMAND_TEXT,
     html_to_text,
     render_answer,
+    render_context,
+    render_docs_page,
     render_help,
     render_targets,
 )
@@ -19,7 +23,8 @@ from index.live import LiveIndex
 
 _SPACES = re.compile(r"\s+")
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
-MAX_QUESTION_CHARS = 500
+MAX_RESULTS = 10
+DOCS_PER_PAGE = 10
 # Questions that ask for a number get the figures block from the target ledger.
 NUMBER_QUESTION = re.compile(
     r"多少|几[个台套户件项座处条次名家部栋幢万亿]?|目标|任务|指标|完成率|增长|增速|占比|比例|比重|数量|规模|金额|投资额|率是"
@@ -28,45 +33,96 @@ _YEAR_WORD = re.compile(r"^((?:19|20)\d{2})年?$")
 _KIND_WORDS = {"计划": "plan", "目标": "plan", "完成": "achieved", "实际": "achieved", "比率": "rate"}
 
 
+@dataclass(frozen=True)
+class AnswerPage:
+    """One page of the answer to a question.
+
+    Attributes:
+        text: the reply (HTML).
+        accepted: False when the question was refused (empty or too long).
+        result_ids: ids of every passage found (up to ``MAX_RESULTS``), for the log.
+        passage_ids: ids of the passages on this page, for the context buttons.
+        first_rank: rank of the first passage on this page.
+        page, pages: this page (0-based) and the number of pages.
+    """
+
+    text: str
+    accepted: bool = True
+    result_ids: tuple[int, ...] = ()
+    passage_ids: tuple[int, ...] = ()
+    first_rank: int = 1
+    page: int = 0
+    pages: int = 0
+
+
+@dataclass(frozen=True)
+class TargetReply:
+    """The /target reply (HTML), how many figures it found, and whether the keyword
+    was accepted (not empty or too long)."""
+
+    text: str
+    found: int = 0
+    accepted: bool = True
+
+
 class Responder:
-    """Turn a question into the reply text (HTML).
+    """Turn questions and commands into reply texts (HTML).
 
     Args:
         live: the index to search.
-        chat: rendering settings (passages per answer, excerpt length).
+        chat: rendering settings (passages per page, excerpt length).
+        max_question_chars: longer questions are refused with an explanation.
     """
 
-    def __init__(self, live: LiveIndex, chat: ChatSettings) -> None:
+    def __init__(self, live: LiveIndex, chat: ChatSettings, max_question_chars: int = 500) -> None:
         self.live = live
         self.chat = chat
+        self.max_question_chars = max_question_chars
 
     def answer(self, question: str) -> str:
-        """Return the reply to a free-text question: top passages, or why there are none."""
-        # Markup pasted into a question (<b>保租房</b>, &amp;) is read as its text.
-        question = _SPACES.sub(" ", html_to_text(question) if "<" in question or "&" in question else question)
-        question = question.strip()
-        if not question:
-            return EMPTY_QUESTION_TEXT
-        if len(question) > MAX_QUESTION_CHARS:
-            return (
-                f"问题太长（{len(question)} 字）。请把问题精简到 {MAX_QUESTION_CHARS} 字以内，"
-                "只写想查的事项，例如“加装电梯完成了多少台”。"
-            )
-        hits = self.live.search(question, k=self.chat.answer_passages)
-        figures = self.live.figures(question) if NUMBER_QUESTION.search(question) else []
-        return render_answer(question, hits, self.chat.excerpt_chars, figures)
+        """Return the reply to a free-text question: figures and top passages, or why
+        there are none."""
+        return self.answer_page(question).text
 
-    def targets(self, argument: str) -> str:
+    def answer_page(self, question: str, page: int = 0) -> AnswerPage:
+        """Return page ``page`` of the answer (``chat.answer_passages`` passages a page,
+        at most ``MAX_RESULTS`` in all); the figures block is on the first page only."""
+        question = clean_text(question)
+        refusal = self._refusal(question)
+        if refusal:
+            return AnswerPage(refusal, accepted=False)
+        hits = self.live.search(question, k=MAX_RESULTS)
+        per_page = self.chat.answer_passages
+        pages = max(1, math.ceil(len(hits) / per_page))
+        page = min(max(page, 0), pages - 1)
+        shown = hits[page * per_page : (page + 1) * per_page]
+        wants_figures = page == 0 and NUMBER_QUESTION.search(question)
+        figures = self.live.figures(question) if wants_figures else []
+        text = render_answer(question, shown, self.chat.excerpt_chars, figures, page, pages if hits else 1)
+        return AnswerPage(
+            text=text,
+            result_ids=tuple(h.passage.id for h in hits),
+            passage_ids=tuple(h.passage.id for h in shown),
+            first_rank=shown[0].rank if shown else 1,
+            page=page,
+            pages=pages if hits else 0,
+        )
+
+    def context(self, passage_id: int) -> str:
+        """Return a passage with the passages before and after it in its document."""
+        return render_context(self.live.current.neighbours(passage_id), passage_id)
+
+    def targets(self, argument: str) -> TargetReply:
         """Return the /target reply: figures for a keyword, plans beside achievements.
 
         A year ("2022" or "2022年") and the words 计划/目标, 完成/实际, 比率 among the
         words filter by year and kind instead of being looked up.
         """
-        argument = _SPACES.sub(" ", html_to_text(argument)).strip()
+        argument = clean_text(argument)
         if not argument:
-            return TARGET_USAGE_TEXT
-        if len(argument) > MAX_QUESTION_CHARS:
-            return f"关键词太长（{len(argument)} 字），请只写要查的指标，例如“加装电梯”。"
+            return TargetReply(TARGET_USAGE_TEXT, accepted=False)
+        if len(argument) > self.max_question_chars:
+            return TargetReply(f"关键词太长（{len(argument)} 字），请只写要查的指标，例如“加装电梯”。", accepted=False)
         year, kind, words = None, None, []
         for word in argument.split(" "):
             if match := _YEAR_WORD.match(word):
@@ -77,12 +133,15 @@ class Responder:
                 words.append(word)
         keyword = " ".join(words)
         if not keyword:
-            return TARGET_USAGE_TEXT
+            return TargetReply(TARGET_USAGE_TEXT, accepted=False)
         records = self.live.targets(keyword, year=year, kind=kind)
         # Pairs only among targets whose indicator names the keyword, not its sentence.
         named = [r for r in self.live.targets(keyword, year=year) if r.indicator_match] if kind is None else []
-        pairs = pair_plan_achieved(named)
-        return render_targets(argument, records, pairs)
+        return TargetReply(render_targets(argument, records, pair_plan_achieved(named)), len(records))
+
+    def docs_page(self, page: int) -> tuple[str, int]:
+        """Return a page of the indexed documents and the number of pages."""
+        return render_docs_page(self.live.document_summaries(), page, DOCS_PER_PAGE)
 
     def console_reply(self, line: str) -> str | None:
         """Return the reply to one console line, as the Telegram bot would; None for a
@@ -100,5 +159,22 @@ class Responder:
         if name == "ask":
             return self.answer(argument)
         if name in ("target", "t"):
-            return self.targets(argument)
+            return self.targets(argument).text
         return UNKNOWN_COMMAND_TEXT
+
+    def _refusal(self, question: str) -> str | None:
+        if not question:
+            return EMPTY_QUESTION_TEXT
+        if len(question) > self.max_question_chars:
+            return (
+                f"问题太长（{len(question)} 字）。请把问题精简到 {self.max_question_chars} 字以内，"
+                "只写想查的事项，例如“加装电梯完成了多少台”。"
+            )
+        return None
+
+
+def clean_text(text: str) -> str:
+    """Return user text with markup read as text (<b>保租房</b>, &amp;) and spaces collapsed."""
+    if "<" in text or "&" in text:
+        text = html_to_text(text)
+    return _SPACES.sub(" ", text).strip()

@@ -1,20 +1,38 @@
-"""Wire the Telegram application: handlers in menu order, one error handler."""
+"""Wire the Telegram application: a gate, handlers in menu order, one error handler."""
 
 from __future__ import annotations
 
-from telegram import LinkPreviewOptions
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CommandHandler, Defaults, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 from telegram.request import BaseRequest
 
 from bot import handlers
+from bot.access import AccessPolicy, RateLimiter, RefusalMemory
 from bot.config import BotConfig
+from bot.history import QuestionHistory
 from bot.replies import Responder
+from index.live import LiveIndex
+
+ADMIN_COMMANDS = ["reload", "docs", "remove", "stats"]
+MENU = [
+    BotCommand("help", "使用说明和示例问题"),
+    BotCommand("ask", "提问（群聊中使用）"),
+    BotCommand("target", "查数字和目标，如 /target 加装电梯"),
+]
 
 
 def build_application(
     config: BotConfig,
-    responder: Responder,
+    live: LiveIndex,
     token: str,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
@@ -22,28 +40,58 @@ def build_application(
     """Return the bot application, not yet initialised.
 
     Args:
-        config: settings (Bot API base URLs).
-        responder: answers questions from the live index.
+        config: all settings (Bot API URLs, allow-lists, limits, history).
+        live: the opened index.
         token: the bot token from BotFather.
         request, get_updates_request: transport overrides (tests pass recording ones).
     """
+    telegram = config.telegram
     builder = (
         Application.builder()
         .token(token)
-        .base_url(config.telegram.base_url)
-        .base_file_url(config.telegram.base_file_url)
+        .base_url(telegram.base_url)
+        .base_file_url(telegram.base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .concurrent_updates(True)  # a reload or upload must not hold up others' questions
+        .post_init(_post_init)
     )
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     application = builder.build()
-    application.bot_data[handlers.RESPONDER_KEY] = responder
+    history = QuestionHistory(live.engine, config.history)
+    application.bot_data[handlers.SERVICES_KEY] = handlers.BotServices(
+        responder=Responder(live, config.chat, telegram.max_question_chars),
+        history=history,
+        policy=AccessPolicy(telegram),
+        limiter=RateLimiter(telegram.rate_limit_per_minute),
+        refused=RefusalMemory(),
+        throttled=RefusalMemory(repeat_after=60),
+        settings=telegram,
+    )
+    admins = filters.User(user_id=telegram.admins)  # with no admins configured it matches no one
+
+    application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
     application.add_handler(CommandHandler(["start", "help"], handlers.start))
     application.add_handler(CommandHandler("ask", handlers.ask))
     application.add_handler(CommandHandler(["target", "t"], handlers.target))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.question))
+    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(CommandHandler("reload", handlers.reload, filters=admins))
+    application.add_handler(CommandHandler("docs", handlers.docs, filters=admins))
+    application.add_handler(CommandHandler("remove", handlers.remove, filters=admins))
+    application.add_handler(CommandHandler("stats", handlers.stats, filters=admins))
+    application.add_handler(CommandHandler(ADMIN_COMMANDS, handlers.admin_only))
+    application.add_handler(MessageHandler(filters.Document.ALL & admins, handlers.upload))
+    application.add_handler(MessageHandler(filters.Document.ALL, handlers.upload_refused))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_error_handler(handlers.on_error)
     return application
+
+
+async def _post_init(application: Application) -> None:
+    """Publish the command menu and apply the history retention at startup."""
+    await application.bot.set_my_commands(MENU)
+    services: handlers.BotServices = application.bot_data[handlers.SERVICES_KEY]
+    services.history.purge()

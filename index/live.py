@@ -8,16 +8,22 @@ index, and a failed reload leaves it in place.
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 from sqlmodel import Session, func, select
 
-from index.ingest import FINGERPRINT_KEY, Progress, ReloadError, ReloadReport, sync_corpus
+from index.corpus_files import move_aside, safe_file_name, save_report
+from index.ingest import FINGERPRINT_KEY, Progress, ReloadError, ReloadReport, parse_report, sync_corpus
 from index.ledger import TargetRecord, figures_for_question, lookup_targets
 from index.lexicon import Lexicon, LexiconError
-from index.models import Document, IndexState
+from index.models import Document, IndexState, Target
+from index.readers import DocumentReadError
 from index.search import SearchHit, SearchIndex, load_search_index
 from index.settings import IndexSettings
 from index.store import create_store_engine
@@ -26,6 +32,41 @@ from index.tokenize import Tokenizer
 
 class ReloadBusyError(ReloadError):
     """Another reload is running; this one did not start."""
+
+
+class DocumentRejected(Exception):
+    """An uploaded report was not added; ``str(error)`` is the reason in Chinese."""
+
+
+class DocumentNotFound(Exception):
+    """No indexed document (or more than one) matches a name.
+
+    Attributes:
+        candidates: ids of the documents that match partly, for the admin to pick.
+    """
+
+    def __init__(self, message: str, candidates: list[str]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
+@dataclass(frozen=True)
+class CorpusChange:
+    """The outcome of adding or removing one report.
+
+    Attributes:
+        doc_id: the document's id (its file name in the corpus folder).
+        moved_to: where the previous version (upload) or the removed file now lies.
+        report: the reload that followed.
+        document: the stored document after an upload; None after a removal.
+        targets: figures extracted from the uploaded document.
+    """
+
+    doc_id: str
+    moved_to: Path | None
+    report: ReloadReport
+    document: Document | None
+    targets: int
 
 
 def _stderr(message: str) -> None:
@@ -99,13 +140,77 @@ class LiveIndex:
             ReloadBusyError: a reload is already running.
             ReloadError: the reload failed; the previous index keeps serving.
         """
-        if not self._reload_lock.acquire(blocking=False):
-            raise ReloadBusyError("已有一次重新加载正在进行，请稍后再试")
-        try:
+        with self._exclusive():
             tokenizer = self._tokenizer_for(self._load_lexicon())
             return self._sync(tokenizer, progress)
-        finally:
-            self._reload_lock.release()
+
+    def add_document(self, file_name: str, content: bytes, progress: Progress | None = None) -> CorpusChange:
+        """Add an uploaded report to the corpus folder and the index.
+
+        The file is parsed first; only a readable report is saved (atomically, under a
+        safe name), and a file of the same name is moved aside, not overwritten. If
+        the reload that follows fails, the new file is taken out and the old one put
+        back, so nothing is left half-added.
+
+        Raises:
+            DocumentRejected: bad name or type, empty, too large, or unreadable.
+            ReloadBusyError: a reload is running.
+            ReloadError: the reload failed (the corpus folder is as before).
+        """
+        try:
+            name = safe_file_name(file_name)
+            if len(content) > self.settings.max_file_bytes:
+                limit = self.settings.max_file_bytes / 1_048_576
+                raise DocumentReadError(f"文件过大（{len(content) / 1_048_576:.1f} MB，上限 {limit:.0f} MB）")
+            tokenizer = self._tokenizer_for(self._load_lexicon())
+            parse_report(name, content, self.settings, tokenizer)
+        except DocumentReadError as error:
+            raise DocumentRejected(str(error)) from error
+        target = self.settings.corpus_dir / name
+        with self._exclusive():
+            replaced = move_aside(target, self.settings.removed_folder) if target.exists() else None
+            save_report(self.settings.corpus_dir, name, content)
+            try:
+                report = self._sync(tokenizer, progress)
+            except ReloadError:
+                target.unlink(missing_ok=True)
+                if replaced is not None:
+                    shutil.move(replaced, target)
+                raise
+        with Session(self.engine) as session:
+            document = session.get(Document, name)
+            targets = session.exec(select(func.count()).select_from(Target).where(Target.doc_id == name)).one()
+        return CorpusChange(name, replaced, report, document, targets)
+
+    def remove_document(self, name: str, progress: Progress | None = None) -> CorpusChange:
+        """Move a report out of the corpus folder (into the removed folder) and reindex.
+
+        ``name`` is a document id, a file name, or a title; it must match one
+        document (exactly, or as the only partial match).
+
+        Raises:
+            DocumentNotFound: no document or several match.
+            ReloadBusyError: a reload is running.
+            ReloadError: the reload failed; the file is put back.
+        """
+        doc_id = self._find_document(name)
+        path = self.settings.corpus_dir / doc_id
+        with self._exclusive():
+            moved = move_aside(path, self.settings.removed_folder) if path.exists() else None
+            try:
+                report = self._sync(self._tokenizer_for(self._load_lexicon()), progress)
+            except ReloadError:
+                if moved is not None:
+                    shutil.move(moved, path)
+                raise
+        return CorpusChange(doc_id, moved, report, None, 0)
+
+    def document_summaries(self) -> list[tuple[Document, int]]:
+        """Return the stored documents with their number of targets, ordered by id."""
+        with Session(self.engine) as session:
+            counts = dict(session.exec(select(Target.doc_id, func.count()).group_by(Target.doc_id)).all())
+            documents = session.exec(select(Document).order_by(Document.id)).all()
+        return [(document, counts.get(document.id, 0)) for document in documents]
 
     def search(self, question: str, k: int = 5) -> list[SearchHit]:
         """Search the current index; see :meth:`SearchIndex.search`."""
@@ -123,6 +228,29 @@ class LiveIndex:
         """Return the stored documents, ordered by id."""
         with Session(self.engine) as session:
             return list(session.exec(select(Document).order_by(Document.id)).all())
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Hold the reload lock, or fail at once if another change is running."""
+        if not self._reload_lock.acquire(blocking=False):
+            raise ReloadBusyError("已有一次重新加载正在进行，请稍后再试")
+        try:
+            yield
+        finally:
+            self._reload_lock.release()
+
+    def _find_document(self, name: str) -> str:
+        wanted = name.strip()
+        documents = self.documents()
+        for document in documents:
+            if wanted in (document.id, PurePosixPath(document.id).name, document.title):
+                return document.id
+        partial = [d.id for d in documents if wanted and (wanted in d.id or wanted in d.title)]
+        if len(partial) == 1:
+            return partial[0]
+        if partial:
+            raise DocumentNotFound(f"有 {len(partial)} 份文档与“{wanted}”相符，请写出完整文件名", partial)
+        raise DocumentNotFound(f"没有名为“{wanted}”的文档", [])
 
     def _sync(self, tokenizer: Tokenizer, progress: Progress | None) -> ReloadReport:
         report = sync_corpus(self.engine, self.settings, tokenizer, progress)

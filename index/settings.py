@@ -54,6 +54,8 @@ class IndexSettings:
     Attributes:
         corpus_dir: folder of report files (.txt, .docx, .pdf), searched recursively;
             hidden files and folders (name starting with ".") are ignored.
+        removed_dir: where removed and replaced report files are moved (never
+            deleted); by default ``.removed`` inside the corpus folder.
         storage_url: SQLAlchemy URL of the store, e.g. ``sqlite:////srv/bot/bureau.db``.
         max_file_bytes: larger report files are refused.
         lexicon: the user dictionary, stopword and synonym files.
@@ -63,7 +65,13 @@ class IndexSettings:
 
     corpus_dir: Path
     storage_url: str
+    removed_dir: Path | None = None
     max_file_bytes: int = 20 * 1024 * 1024
     lexicon: LexiconPaths = field(default_factory=LexiconPaths)
     ranking: RankingSettings = field(default_factory=RankingSettings)
     passage_limits: PassageLimits = field(default_factory=PassageLimits)
+
+    @property
+    def removed_folder(self) -> Path:
+        """``removed_dir``, or ``.removed`` inside the corpus folder."""
+        return self.removed_dir or self.corpus_dir / ".removed"

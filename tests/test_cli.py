@@ -161,7 +161,9 @@ def test_targets_json_contract_with_filters(deployment):
     records = json.loads(result.stdout)
     assert records and all(set(r) == TARGET_KEYS for r in records)
     assert records[0]["indicator"] == "保障性租赁住房" and records[0]["redacted"] is True
-    filtered = json.loads(run(deployment, "targets", "老旧小区改造", "--year", "2022", "--kind", "plan", "--json").stdout)
+    filtered = json.loads(
+        run(deployment, "targets", "老旧小区改造", "--year", "2022", "--kind", "plan", "--json").stdout
+    )
     assert filtered and all(r["year"] == 2022 and r["kind"] == "plan" for r in filtered)
     assert run(deployment, "targets", "停车位", "--kind", "done").returncode == 2  # argparse names the choices
 

@@ -146,24 +146,24 @@ def test_plan_and_achievement_are_paired_across_reports(reports_2024):
 
 def test_target_reply_shows_pairs_and_redactions(reports_2024):
     responder = Responder(reports_2024, ChatSettings())
-    markup = responder.targets("加装电梯")
+    markup = responder.targets("加装电梯").text
     text = assert_telegram_html(markup)
     assert "计划与完成对照" in text and "数字不全，无法比较" in text
     assert "*台（原文数字已脱敏）" in text
     assert "力争" not in text.split("\n")[0]
-    paired = html_to_text(responder.targets("保障性租赁住房"))
+    paired = html_to_text(responder.targets("保障性租赁住房").text)
     assert "计划 1500套（间）" in paired and "完成 1620套（间）" in paired and "已达成" in paired
 
 
 def test_target_reply_filters_year_and_kind_words(seed_index):
     responder = Responder(seed_index, ChatSettings())
-    text = html_to_text(responder.targets("老旧小区改造 2022 计划"))
+    text = html_to_text(responder.targets("老旧小区改造 2022 计划").text)
     lines = [line for line in text.split("\n") if line[:1].isdigit()]
     assert lines and all(" · 计划 · 2022年" in line for line in lines)
 
 
 def test_long_target_list_says_how_many_more(seed_index):
-    text = assert_telegram_html(Responder(seed_index, ChatSettings()).targets("项目"))
+    text = assert_telegram_html(Responder(seed_index, ChatSettings()).targets("项目").text)
     numbered = [line for line in text.split("\n") if line[:1].isdigit() and ". " in line[:4]]
     assert len(numbered) == 10
     assert "还有" in text and "条未显示" in text

@@ -2,135 +2,380 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
+
+import docx
 import pytest
 import pytest_asyncio
 
-from bot.config import BotConfig, ChatSettings
-from bot.handlers import APOLOGY_TEXT
-from bot.replies import Responder
+from bot.config import BotConfig, TelegramSettings
+from bot.handlers import APOLOGY_TEXT, SERVICES_KEY
+from bot.keyboards import CALLBACK_DATA_LIMIT
 from bot.telegram_app import build_application
-from tests.telegram_fakes import RecordingRequest, message_update
+from index.live import LiveIndex
+from tests.conftest import make_settings
+from tests.telegram_fakes import RecordingRequest, callback_update, document_update, message_update
 from tests.telegram_html import assert_telegram_html
+
+ADMIN, STAFF, STRANGER, GROUP_MEMBER = 900, 1001, 2002, 3003
+GROUP = -100500
+SETTINGS = TelegramSettings(
+    admins=frozenset({ADMIN}),
+    allowed_users=frozenset({STAFF}),
+    allowed_chats=frozenset({GROUP}),
+    rate_limit_per_minute=5,
+)
+
+
+async def _start(live: LiveIndex, settings: TelegramSettings = SETTINGS):
+    request = RecordingRequest()
+    config = BotConfig(index=live.settings, telegram=settings)
+    application = build_application(config, live, "123:TEST", request=request, get_updates_request=RecordingRequest())
+    await application.initialize()
+    return application, request
 
 
 @pytest_asyncio.fixture
 async def telegram(seed_index):
-    request = RecordingRequest()
-    config = BotConfig(index=seed_index.settings)
-    application = build_application(
-        config,
-        Responder(seed_index, ChatSettings()),
-        "123:TEST",
-        request=request,
-        get_updates_request=RecordingRequest(),
-    )
-    await application.initialize()
+    application, request = await _start(seed_index)
     yield application, request
     await application.shutdown()
 
 
-async def send(telegram, text: str) -> dict:
-    application, request = telegram
-    before = len(request.sent())
-    await application.process_update(message_update(application.bot, text))
-    replies = request.sent()[before:]
+@pytest_asyncio.fixture
+async def admin_telegram(tmp_path, seed_corpus):
+    """A bot over a writable corpus, for admin operations that change it."""
+    live = LiveIndex(make_settings(tmp_path, seed_corpus), notice=lambda message: None)
+    live.open()
+    application, request = await _start(live)
+    yield application, request, live
+    await application.shutdown()
+
+
+def check_sent(request: RecordingRequest, since: int = 0) -> list[dict]:
+    """Every text sent or edited since call ``since`` is valid Telegram HTML with
+    callback data within the limit; return those calls."""
+    calls = [p for name, p in request.calls[since:] if name in ("sendMessage", "editMessageText")]
+    for parameters in calls:
+        assert parameters["parse_mode"] == "HTML"
+        assert_telegram_html(parameters["text"])
+        for row in (parameters.get("reply_markup") or {}).get("inline_keyboard", []):
+            for button in row:
+                assert len(button["callback_data"].encode()) <= CALLBACK_DATA_LIMIT
+    return calls
+
+
+async def send(telegram, update) -> list[dict]:
+    application, request = telegram[0], telegram[1]
+    before = len(request.calls)
+    await application.process_update(update)
+    return check_sent(request, before)
+
+
+async def say(telegram, text: str, user_id: int = STAFF, **kwargs) -> list[dict]:
+    return await send(telegram, message_update(telegram[0].bot, text, user_id, **kwargs))
+
+
+async def one(telegram, text: str, user_id: int = STAFF, **kwargs) -> dict:
+    replies = await say(telegram, text, user_id, **kwargs)
     assert len(replies) == 1, replies
-    assert replies[0]["parse_mode"] == "HTML"
-    assert_telegram_html(replies[0]["text"])
     return replies[0]
 
 
-@pytest.mark.asyncio
-@pytest.mark.parametrize("command", ["/start", "/help"])
-async def test_start_and_help(telegram, command):
-    reply = await send(telegram, command)
-    assert "加装电梯累计完成了多少台" in reply["text"] and "/ask" in reply["text"]
+# Staff questions
 
 
 @pytest.mark.asyncio
-async def test_question_gets_cited_passages_best_first(telegram):
-    reply = await send(telegram, "加装电梯累计完成了多少台？")
-    markup = reply["text"]
-    plain = assert_telegram_html(markup)
+async def test_help_for_staff_and_for_admins(telegram):
+    staff = (await one(telegram, "/help"))["text"]
+    assert "加装电梯累计完成了多少台" in staff and "/ask" in staff and "/reload" not in staff
+    admin = (await one(telegram, "/start", ADMIN))["text"]
+    assert "/reload" in admin and "/remove" in admin and "/stats" in admin
+
+
+@pytest.mark.asyncio
+async def test_question_gets_figures_cited_passages_and_buttons(telegram):
+    reply = await one(telegram, "加装电梯累计完成了多少台？")
+    plain = assert_telegram_html(reply["text"])
     figures, passages = plain.split("\n\n", 1)
     assert figures.startswith("📊 相关数字\n• 既有住宅加装电梯 · *台（原文数字已脱敏） · 完成 · 2022年")
     assert passages.startswith("1. 《区住建局2022年工作总结和2023年工作思路的汇报》 · 2022年")
-    assert "累计完成既有住宅加装电梯*台" in passages
-    assert "<b>加装电梯</b>" in markup
+    assert "<b>加装电梯</b>" in reply["text"]
+    labels = [b["text"] for row in reply["reply_markup"]["inline_keyboard"] for b in row]
+    assert "上下文" in labels[0] and "👍" in labels and "👎" in labels
 
 
 @pytest.mark.asyncio
-async def test_broad_question_gets_at_most_three_passages(telegram):
-    plain = assert_telegram_html((await send(telegram, "老旧小区改造"))["text"])
-    assert "3. 《" in plain and "4. 《" not in plain
+async def test_broad_question_pages_through_results(telegram):
+    first = await one(telegram, "老旧小区改造")
+    plain = assert_telegram_html(first["text"])
+    assert "3. 《" in plain and "4. 《" not in plain and "第 1/" in plain
+    buttons = {b["text"]: b["callback_data"] for row in first["reply_markup"]["inline_keyboard"] for b in row}
+    replies = await send(telegram, callback_update(telegram[0].bot, buttons["更多结果 ➡️"], first["text"]))
+    (edited,) = replies
+    page_two = assert_telegram_html(edited["text"])
+    assert "4. 《" in page_two and "第 2/" in page_two and "1. 《" not in page_two
+    answered = telegram[1].sent("answerCallbackQuery")
+    assert answered
+
+
+@pytest.mark.asyncio
+async def test_context_button_shows_the_neighbours(telegram):
+    first = await one(telegram, "做好棚改工作收尾攻坚")
+    context_data = first["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    (context_reply,) = await send(telegram, callback_update(telegram[0].bot, context_data))
+    plain = assert_telegram_html(context_reply["text"])
+    assert plain.startswith("上下文")
+    assert "做好棚改工作收尾攻坚" in plain and "推动老旧小区改造进入新阶段" in plain  # the passage before
+
+
+@pytest.mark.asyncio
+async def test_feedback_is_stored(telegram):
+    first = await one(telegram, "旱厕改造")
+    buttons = {b["text"]: b["callback_data"] for row in first["reply_markup"]["inline_keyboard"] for b in row}
+    await send(telegram, callback_update(telegram[0].bot, buttons["👍"]))
+    assert telegram[1].sent("answerCallbackQuery")[-1]["text"] == "感谢反馈！"
+    stats = telegram[0].bot_data[SERVICES_KEY].history.stats()
+    assert stats.thumbs_up >= 1
+
+
+@pytest.mark.asyncio
+async def test_stale_or_forged_buttons_are_answered_politely(telegram):
+    await send(telegram, callback_update(telegram[0].bot, "p:999999:1"))
+    assert "过期" in telegram[1].sent("answerCallbackQuery")[-1]["text"]
+    await send(telegram, callback_update(telegram[0].bot, "rm -rf /"))
+    assert "失效" in telegram[1].sent("answerCallbackQuery")[-1]["text"]
 
 
 @pytest.mark.asyncio
 async def test_ask_command_answers_like_a_message(telegram):
-    by_command = await send(telegram, "/ask 人防工程巡检系统")
-    by_message = await send(telegram, "人防工程巡检系统")
+    by_command = await one(telegram, "/ask 人防工程巡检系统")
+    by_message = await one(telegram, "人防工程巡检系统")
     assert by_command["text"] == by_message["text"]
-    assert "人防工程巡检系统" in by_command["text"]
 
 
 @pytest.mark.asyncio
 async def test_nothing_found_is_said_honestly(telegram):
-    reply = await send(telegram, "今天天气怎么样")
-    assert reply["text"].startswith("没有在报告中找到")
+    assert (await one(telegram, "今天天气怎么样"))["text"].startswith("没有在报告中找到")
 
 
 @pytest.mark.asyncio
 async def test_html_in_a_question_is_escaped(telegram):
-    reply = await send(telegram, "<script>火锅</script>")
-    assert "<script>" not in reply["text"]
+    assert "<script>" not in (await one(telegram, "<script>火锅</script>"))["text"]
 
 
 @pytest.mark.asyncio
 async def test_ask_without_question_explains_usage(telegram):
-    reply = await send(telegram, "/ask")
-    assert "/ask 加装电梯" in reply["text"]
+    assert "/ask 加装电梯" in (await one(telegram, "/ask"))["text"]
 
 
 @pytest.mark.asyncio
 async def test_very_long_question_is_refused_politely(telegram):
-    reply = await send(telegram, "加装电梯" * 2500)
-    assert "问题太长" in reply["text"]
+    assert "问题太长" in (await one(telegram, "加装电梯" * 2500))["text"]
 
 
 @pytest.mark.asyncio
 async def test_unknown_command(telegram):
-    reply = await send(telegram, "/delete_everything")
-    assert "没有这个命令" in reply["text"]
-
-
-@pytest.mark.asyncio
-async def test_handler_failure_is_apologised_for(telegram, monkeypatch):
-    application, request = telegram
-    responder = application.bot_data["responder"]
-
-    def broken(question: str) -> str:
-        raise RuntimeError("index exploded")
-
-    monkeypatch.setattr(responder, "answer", broken)  # a fault injected, not a faked result
-    before = len(request.sent())
-    await application.process_update(message_update(application.bot, "加装电梯"))
-    replies = request.sent()[before:]
-    assert [r["text"] for r in replies] == [APOLOGY_TEXT]
+    assert "没有这个命令" in (await one(telegram, "/delete_everything"))["text"]
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("command", ["/target 加装电梯", "/t 加装电梯"])
 async def test_target_command_and_alias(telegram, command):
-    plain = assert_telegram_html((await send(telegram, command))["text"])
+    plain = assert_telegram_html((await one(telegram, command))["text"])
     assert plain.startswith("“加装电梯”的数字（共 3 条）")
     assert "1. 既有住宅加装电梯 · *台（原文数字已脱敏） · 完成 · 2022年" in plain
 
 
 @pytest.mark.asyncio
-async def test_target_without_keyword_explains_usage(telegram):
-    assert "/target 加装电梯" in (await send(telegram, "/target"))["text"]
+async def test_question_without_a_number_has_no_figures_block(telegram):
+    assert "相关数字" not in (await one(telegram, "智慧物业平台在哪些小区试点"))["text"]
+
+
+# Access
 
 
 @pytest.mark.asyncio
-async def test_question_without_a_number_has_no_figures_block(telegram):
-    assert "相关数字" not in (await send(telegram, "智慧物业平台在哪些小区试点"))["text"]
+async def test_stranger_is_refused_once_with_their_id(telegram):
+    first = await one(telegram, "加装电梯累计完成了多少台？", STRANGER)
+    text = assert_telegram_html(first["text"])
+    assert str(STRANGER) in text and "管理员" in text and "加装电梯" not in text
+    assert await say(telegram, "保租房筹集了多少", STRANGER) == []  # not told again
+    assert await say(telegram, "/target 加装电梯", STRANGER) == []
+
+
+@pytest.mark.asyncio
+async def test_private_mode_without_allow_lists(seed_index):
+    application, request = await _start(seed_index, TelegramSettings(admins=frozenset({ADMIN})))
+    try:
+        refused = await one((application, request), "加装电梯", STAFF)
+        assert str(STAFF) in refused["text"]
+        answered = await one((application, request), "加装电梯", ADMIN)
+        assert "加装电梯" in answered["text"]
+    finally:
+        await application.shutdown()
+
+
+@pytest.mark.asyncio
+async def test_open_mode_answers_everyone(seed_index):
+    application, request = await _start(seed_index, TelegramSettings(open=True))
+    try:
+        assert "加装电梯" in (await one((application, request), "加装电梯", STRANGER))["text"]
+    finally:
+        await application.shutdown()
+
+
+@pytest.mark.asyncio
+async def test_group_answers_only_when_addressed(telegram):
+    assert await say(telegram, "加装电梯完成了多少台", GROUP_MEMBER, chat_id=GROUP) == []
+    mentioned = await one(telegram, "@bureau_bot 加装电梯完成了多少台", GROUP_MEMBER, chat_id=GROUP)
+    assert "既有住宅加装电梯" in mentioned["text"]
+    replied = await one(telegram, "保租房呢", GROUP_MEMBER, chat_id=GROUP, reply_to_bot=True)
+    assert "保障性租赁住房" in replied["text"]
+    assert "加装电梯" in (await one(telegram, "/ask@bureau_bot 加装电梯", GROUP_MEMBER, chat_id=GROUP))["text"]
+    assert await say(telegram, "/ask@other_bot 加装电梯", GROUP_MEMBER, chat_id=GROUP) == []
+
+
+@pytest.mark.asyncio
+async def test_group_not_on_the_list_is_refused(telegram):
+    refused = await one(telegram, "@bureau_bot 加装电梯", GROUP_MEMBER, chat_id=-100999)
+    assert str(GROUP_MEMBER) in refused["text"]
+
+
+@pytest.mark.asyncio
+async def test_rate_limit_is_explained_once(telegram):
+    for _ in range(5):
+        assert len(await say(telegram, "旱厕改造")) == 1
+    limited = await one(telegram, "旱厕改造")
+    assert "每分钟最多 5 次" in limited["text"]
+    assert await say(telegram, "旱厕改造") == []
+    assert len(await say(telegram, "旱厕改造", ADMIN)) == 1  # admins are not limited
+
+
+@pytest.mark.asyncio
+async def test_handler_failure_is_apologised_for_and_admins_told(telegram, monkeypatch):
+    application, _request = telegram
+    responder = application.bot_data[SERVICES_KEY].responder
+
+    def broken(question: str, page: int = 0):
+        raise RuntimeError("index exploded")
+
+    monkeypatch.setattr(responder, "answer_page", broken)  # a fault injected, not a faked result
+    replies = await say(telegram, "加装电梯")
+    assert replies[0]["text"] == APOLOGY_TEXT
+    (to_admin,) = [r for r in replies[1:] if r["chat_id"] == ADMIN]
+    assert "RuntimeError: index exploded" in to_admin["text"]
+    assert len(await say(telegram, "/help")) == 1  # the bot keeps answering
+
+
+# Admin operations
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("command", ["/reload", "/docs", "/remove x.txt", "/stats"])
+async def test_admin_commands_are_refused_to_staff(telegram, command):
+    assert "仅限管理员" in (await one(telegram, command))["text"]
+
+
+@pytest.mark.asyncio
+async def test_reload_reports_changes(admin_telegram):
+    _application, _request, live = admin_telegram
+    (live.settings.corpus_dir / "新报告.txt").write_text(
+        "一、2024年重点工作\n全年新建口袋公园9个。\n", encoding="utf-8"
+    )
+    replies = await say(admin_telegram, "/reload", ADMIN)
+    status, final = replies[0], replies[-1]
+    assert status["text"].startswith("正在重新加载")
+    text = assert_telegram_html(final["text"])
+    assert "新增 1" in text and "新增：新报告.txt" in text and "个数字" in text
+
+
+def _docx_bytes(*paragraphs: str) -> bytes:
+    document = docx.Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.asyncio
+async def test_admin_upload_is_saved_safely_and_indexed(admin_telegram):
+    application, request, live = admin_telegram
+    content = _docx_bytes("区住建局2024年工作总结", "一、2024年工作回顾", "全年新建口袋公园9个，改造背街小巷12条。")
+    request.files["f1"] = content
+    replies = await send(
+        admin_telegram, document_update(application.bot, "f1", "../../2024总结.docx", len(content), ADMIN)
+    )
+    final = assert_telegram_html(replies[-1]["text"])
+    assert final.startswith("已添加报告：2024总结.docx")
+    assert "提取 2 个数字" in final
+    assert (live.settings.corpus_dir / "2024总结.docx").read_bytes() == content
+    assert live.search("口袋公园")[0].passage.doc_id == "2024总结.docx"
+
+    again = _docx_bytes("区住建局2024年工作总结", "一、2024年工作回顾", "全年新建口袋公园11个。")
+    request.files["f2"] = again
+    replies = await send(admin_telegram, document_update(application.bot, "f2", "2024总结.docx", len(again), ADMIN))
+    assert "旧文件已移到" in replies[-1]["text"]
+    assert len(list(live.settings.removed_folder.iterdir())) == 1
+
+
+@pytest.mark.asyncio
+async def test_unreadable_upload_is_rejected_and_nothing_is_added(admin_telegram):
+    application, request, live = admin_telegram
+    before = sorted(p.name for p in live.settings.corpus_dir.iterdir())
+    request.files["bad"] = b"PK\x03\x04 definitely not a word document"
+    replies = await send(admin_telegram, document_update(application.bot, "bad", "报告.docx", 40, ADMIN))
+    assert "未添加" in replies[-1]["text"] and "无法打开 .docx" in replies[-1]["text"]
+    assert sorted(p.name for p in live.settings.corpus_dir.iterdir()) == before
+    (refused,) = await send(admin_telegram, document_update(application.bot, "x", "表格.xlsx", 10, ADMIN))
+    assert "不支持的文件类型" in refused["text"]
+
+
+@pytest.mark.asyncio
+async def test_staff_upload_is_refused(admin_telegram):
+    application, request, _live = admin_telegram
+    request.files["f"] = b"whatever"
+    (reply,) = await send(admin_telegram, document_update(application.bot, "f", "a.txt", 8, STAFF))
+    assert "只有管理员" in reply["text"]
+    assert ("getFile", {"file_id": "f"}) not in request.calls
+
+
+@pytest.mark.asyncio
+async def test_docs_remove_and_stats(admin_telegram):
+    _application, request, live = admin_telegram
+    (listing,) = await say(admin_telegram, "/docs", ADMIN)
+    assert "已索引的报告（共 5 份" in assert_telegram_html(listing["text"])
+    (ambiguous,) = await say(admin_telegram, "/remove 00", ADMIN)
+    assert "有 5 份文档" in ambiguous["text"]
+    (removed,) = await say(admin_telegram, "/remove 002_88c0d581ec614d59.txt", ADMIN)
+    assert "已移除" in removed["text"] and len(live.documents()) == 4
+    assert (live.settings.removed_folder).exists()
+    await say(admin_telegram, "加装电梯累计完成了多少台")
+    await say(admin_telegram, "火锅店推荐")
+    (stats,) = await say(admin_telegram, "/stats", ADMIN)
+    text = assert_telegram_html(stats["text"])
+    assert "今天提问 2 次" in text and "火锅店推荐 ×1" in text
+    assert request.sent("sendDocument")
+
+
+@pytest.mark.asyncio
+async def test_docs_pages_with_buttons(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for number in range(12):
+        (corpus / f"报告{number:02d}.txt").write_text(
+            f"一、2024年重点工作\n新建口袋公园{number + 1}个。\n", encoding="utf-8"
+        )
+    live = LiveIndex(make_settings(tmp_path, corpus), notice=lambda message: None)
+    live.open()
+    application, request = await _start(live, dataclasses.replace(SETTINGS))
+    try:
+        (listing,) = await say((application, request), "/docs", ADMIN)
+        assert "第 1/2 页" in listing["text"]
+        data = listing["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        (page_two,) = await send((application, request), callback_update(application.bot, data, user_id=ADMIN))
+        assert "第 2/2 页" in page_two["text"] and "报告11.txt" in page_two["text"]
+    finally:
+        await application.shutdown()
