@@ -7,6 +7,7 @@ configuration.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
@@ -241,7 +242,6 @@ def _chat(args: argparse.Namespace, config: BotConfig) -> int:
 
 def _run(args: argparse.Namespace, config: BotConfig) -> int:
     from telegram import Update
-    from telegram.error import InvalidToken, NetworkError
 
     from bot.telegram_app import build_application
 
@@ -253,18 +253,33 @@ def _run(args: argparse.Namespace, config: BotConfig) -> int:
             file=sys.stderr,
         )
         return 2
+    problem = asyncio.run(_check_token(token, config))
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in URLs
     application = build_application(config, _open(config), token)
-    try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
-    except InvalidToken:
-        print(f"Telegram 拒绝了这个令牌，请检查 {TOKEN_ENV}。/ Telegram rejected the token.", file=sys.stderr)
-        return 1
-    except NetworkError as error:
-        print(f"无法连接 Telegram 服务器：{error} / Cannot reach the Bot API server.", file=sys.stderr)
-        return 1
+    application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
+
+
+async def _check_token(token: str, config: BotConfig) -> str | None:
+    """Ask the Bot API who we are before starting; return a one-line problem, or None.
+
+    Done apart from the application, whose own start-up would log a traceback (and
+    the token) for a rejected token.
+    """
+    from telegram import Bot
+    from telegram.error import InvalidToken, NetworkError
+
+    try:
+        async with Bot(token, base_url=config.telegram.base_url, base_file_url=config.telegram.base_file_url):
+            return None
+    except InvalidToken:
+        return f"Telegram 拒绝了这个令牌，请检查 {TOKEN_ENV}。/ Telegram rejected the token in {TOKEN_ENV}."
+    except NetworkError as error:
+        return f"无法连接 Telegram 服务器（{config.telegram.base_url}）：{error} / Cannot reach the Bot API server."
 
 
 def _evaluate(args: argparse.Namespace, config: BotConfig) -> int:
