@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import unicodedata
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from index.readers import SUPPORTED_SUFFIXES, DocumentReadError, unsupported_type_reason
 
@@ -33,7 +33,7 @@ def safe_file_name(name: str) -> str:
         DocumentReadError: the extension is not .txt, .docx or .pdf.
     """
     base = re.split(r"[/\\]", unicodedata.normalize("NFC", name))[-1].strip()
-    suffix = PurePosixPath(base).suffix.lower()
+    suffix = "." + base.rsplit(".", 1)[1].lower() if "." in base else ""  # ".txt" has suffix .txt
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentReadError(unsupported_type_reason(suffix))
     stem = _UNSAFE.sub("_", base[: -len(suffix)]).strip(" .")

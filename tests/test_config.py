@@ -6,9 +6,38 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, HistorySettings, TelegramSettings, load_config
 from index.lexicon import LexiconPaths
 from tests.conftest import PROJECT_DIR
+
+
+def test_access_settings(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[telegram]\nadmins = [900]\nallowed_users = [1001, 1002]\nallowed_chats = [-100500]\n"
+        "rate_limit_per_minute = 0\n[history]\nretention_days = 30\n",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    assert config.telegram.admins == {900} and config.telegram.allowed_users == {1001, 1002}
+    assert config.telegram.allowed_chats == {-100500} and not config.telegram.open
+    assert config.telegram.rate_limit_per_minute == 0 and config.history.retention_days == 30
+    assert config.index.removed_folder == tmp_path / "corpus" / ".removed"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[telegram]\nadmins = ['张三']\n", r"\[telegram.admins.0\]"),
+        ("[history]\ntimezone = 'Mars/Olympus'\n", "时区"),
+        ("[telegram]\nmax_question_chars = 5\n", r"\[telegram.max_question_chars\]"),
+    ],
+)
+def test_bad_access_settings_are_named(tmp_path, content, message):
+    path = tmp_path / "config.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
 
 
 def test_bundled_config_matches_the_defaults():
@@ -18,6 +47,7 @@ def test_bundled_config_matches_the_defaults():
     assert bundled.index.lexicon == LexiconPaths()
     assert bundled.chat.answer_passages == 3
     assert bundled.telegram.base_url == "https://api.telegram.org/bot"
+    assert bundled.telegram == TelegramSettings() and bundled.history == HistorySettings()
 
 
 def test_partial_config_resolves_relative_paths_against_its_folder(tmp_path, monkeypatch):
