@@ -206,7 +206,7 @@ def format_reload_report(report: ReloadReport) -> str:
 
 def _docs(args: argparse.Namespace, config: BotConfig) -> int:
     live = _open(config)
-    documents = live.documents()
+    summaries = live.document_summaries()
     if args.json:
         _print_json(
             [
@@ -218,19 +218,20 @@ def _docs(args: argparse.Namespace, config: BotConfig) -> int:
                     "level": d.level,
                     "kind": d.kind,
                     "passages": d.passage_count,
+                    "targets": targets,
                     "chars": d.char_count,
                     "size_bytes": d.size_bytes,
                     "content_hash": d.content_hash,
                     "ingested_at": d.ingested_at.isoformat(),
                 }
-                for d in documents
+                for d, targets in summaries
             ]
         )
         return 0
-    for d in documents:
+    for d, targets in summaries:
         years = "、".join(str(y) for y in d.year_list) or "年份不详"
-        print(f"{d.id}\t《{d.title}》\t{years}\t{d.level or '-'}级\t{d.kind}\t{d.passage_count} 段")
-    print(f"共 {len(documents)} 份文档")
+        print(f"{d.id}\t《{d.title}》\t{years}\t{d.level or '-'}级\t{d.kind}\t{d.passage_count} 段\t{targets} 个数字")
+    print(f"共 {len(summaries)} 份文档")
     return 0
 
 
@@ -260,7 +261,8 @@ def _run(args: argparse.Namespace, config: BotConfig) -> int:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in URLs
     application = build_application(config, _open(config), token)
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    # New messages and button presses only: an edited old question is not asked again.
+    application.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
     return 0
 
 

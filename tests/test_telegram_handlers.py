@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 
@@ -379,3 +380,21 @@ async def test_docs_pages_with_buttons(tmp_path):
         assert "第 2/2 页" in page_two["text"] and "报告11.txt" in page_two["text"]
     finally:
         await application.shutdown()
+
+
+@pytest.mark.asyncio
+async def test_questions_are_answered_while_a_reload_runs(admin_telegram):
+    application, request, live = admin_telegram
+    for copy in range(8):  # forty new reports: a reload of a few seconds
+        for path in sorted(live.settings.corpus_dir.glob("00*.txt"))[:5]:
+            (live.settings.corpus_dir / f"copy{copy}_{path.name}").write_bytes(path.read_bytes())
+    reload_task = asyncio.create_task(application.process_update(message_update(application.bot, "/reload", ADMIN)))
+    await asyncio.sleep(0.5)
+    assert not reload_task.done()
+    before = len(request.calls)
+    await application.process_update(message_update(application.bot, "旱厕改造", STAFF))
+    answered = [p for name, p in request.calls[before:] if name == "sendMessage" and p["chat_id"] == STAFF]
+    assert answered and "旱厕" in answered[0]["text"]
+    assert not reload_task.done()  # the answer came while the reload was still running
+    await reload_task
+    assert "新增 40" in request.sent("editMessageText")[-1]["text"]
