@@ -196,7 +196,7 @@ def citation(doc_title: str, year: int | None, section: str, text: str) -> str:
     lead such as "一是物业管理落地见效"), and long headings are shortened.
     """
     labels = [label for label in section.split(SECTION_SEPARATOR) if label]
-    if labels and text.startswith(labels[-1]):
+    if labels and text.startswith(labels[-1].removesuffix("…")):
         labels.pop()
     head = f"《{html.escape(doc_title)}》" + (f" · {year}年" if year else "")
     if not labels:

@@ -1,8 +1,9 @@
 """Look up stored targets by keyword, and pair plans with their achievements.
 
 A keyword goes through the same tokenizer, user dictionary and synonyms as search, so
-保租房 finds 保障性租赁住房. SQLite narrows the rows (substring of any alternative,
-year, kind); the stored indicator and context tokens then rank them.
+保租房 finds 保障性租赁住房. SQLite narrows the rows (the words as substrings of the
+indicator, sentence and heading; year; kind); the stored indicator and context tokens
+then decide and rank.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from sqlmodel import Session, func, select
 
 from index.corpus_files import move_aside, safe_file_name, save_report
-from index.ingest import FINGERPRINT_KEY, Progress, ReloadError, ReloadReport, parse_report, sync_corpus
+from index.ingest import EXTRACTOR_KEY, FINGERPRINT_KEY, Progress, ReloadError, ReloadReport, parse_report, sync_corpus
 from index.ledger import TargetRecord, figures_for_question, lookup_targets
 from index.lexicon import Lexicon, LexiconError
 from index.models import Document, IndexState, Target
@@ -27,6 +27,7 @@ from index.readers import DocumentReadError
 from index.search import SearchHit, SearchIndex, load_search_index
 from index.settings import IndexSettings
 from index.store import create_store_engine
+from index.targets import EXTRACTOR_VERSION
 from index.tokenize import Tokenizer
 
 
@@ -102,7 +103,8 @@ class LiveIndex:
 
     def open(self) -> ReloadReport | None:
         """Load the stored index; build it from the corpus first if the store is empty,
-        or re-tokenise if the lexicon files changed since it was built.
+        re-tokenise if the lexicon files changed since it was built, and re-extract
+        targets if the extractor did.
 
         Returns:
             The report of the sync that was needed, or None if the store was used as is.
@@ -114,12 +116,16 @@ class LiveIndex:
         with Session(self.engine) as session:
             documents = session.exec(select(func.count()).select_from(Document)).one()
             state = session.get(IndexState, FINGERPRINT_KEY)
+            extractor = session.get(IndexState, EXTRACTOR_KEY)
         report = None
         if documents == 0:
             self._notice(f"索引为空，正在从语料目录建立索引：{self.settings.corpus_dir}")
             report = self._sync(tokenizer, None)
         elif state is None or state.value != tokenizer.fingerprint:
             self._notice("词表已更改，正在按新词表重新分词")
+            report = self._sync(tokenizer, None)
+        elif extractor is None or extractor.value != EXTRACTOR_VERSION:
+            self._notice("数字提取规则已更新，正在重新提取数字")
             report = self._sync(tokenizer, None)
         else:
             self._tokenizer = tokenizer

@@ -177,7 +177,7 @@ def extract_targets(
     for match in _MISSING.finditer(folded):
         overlaps = any(start < match.end() and match.start() < end for start, end in taken)
         if not overlaps and not _inside_word(folded, match.start(), match.end(), segmenter):
-            spans.append(_Span(match.start(), match.start(), match.end(), "", "", None, None, False))
+            spans.append(_Span(match.start(), match.start(), match.end(), "", "", None, None))
     spans.sort(key=lambda s: s.start)
     drafts: list[TargetDraft] = []
     for number, span in enumerate(spans):
@@ -195,7 +195,6 @@ class _Span:
     unit: str  # folded
     value: float | None
     qualifier: str | None
-    is_range: bool
 
 
 def _figure_span(folded: str, match: re.Match[str], quoted: list[tuple[int, int]], segmenter) -> _Span | None:
@@ -206,7 +205,7 @@ def _figure_span(folded: str, match: re.Match[str], quoted: list[tuple[int, int]
         return None  # slogans: “一户一档”, “五个一律”
     if match.group("percent"):
         value = _chinese_value(match.group("pnum"))
-        return _Span(start, match.end(), match.end(), match.group("percent"), "%", value, None, False)
+        return _Span(start, match.end(), match.end(), match.group("percent"), "%", value, None)
     low, high, unit = match.group("low"), match.group("high"), match.group("unit")
     if re.fullmatch(_CN_NUMERAL, low) and (
         not re.search(f"[{_CN_DIGITS}十]", low) or low == "一" or _inside_word(folded, start, match.end(), segmenter)
@@ -235,7 +234,7 @@ def _figure_span(folded: str, match: re.Match[str], quoted: list[tuple[int, int]
         number_end -= 1  # 五百六十亿元: the magnitude belongs to the unit, as in 560亿元
         low, unit = low[:-1], low[-1] + unit
     value = None if re.fullmatch(_REDACTED, low) else _value(low)
-    return _Span(start, number_end, end, folded[start:number_end], unit, value, qualifier, bool(high))
+    return _Span(start, number_end, end, folded[start:number_end], unit, value, qualifier)
 
 
 def _inside_word(folded: str, start: int, end: int, segmenter) -> bool:

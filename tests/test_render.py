@@ -55,6 +55,8 @@ def test_item_lead_is_not_repeated_in_the_citation():
     section = "二、今年工作总体安排 › 三是加快实施城市更新行动"
     assert "三是" not in citation("报告", 2022, section, "三是加快实施城市更新行动。在市委市政府领导下……")
     assert "三是" in citation("报告", 2022, section, "推动老旧小区改造进入新阶段。")
+    shortened = "一、履职尽责方面 › 二是2021年实施的XX个小区XXX户老…"
+    assert "二是" not in citation("报告", 2021, shortened, "二是2021年实施的XX个小区XXX户老旧小区改造已全部开工建设")
 
 
 def test_ten_long_hits_stay_under_the_telegram_limit():
