@@ -284,11 +284,18 @@ async def _check_token(token: str, config: BotConfig) -> str | None:
         return f"无法连接 Telegram 服务器（{config.telegram.base_url}）：{error} / Cannot reach the Bot API server."
 
 
-def _evaluate(args: argparse.Namespace, config: BotConfig) -> int:
+def _read_or_report(loader: Callable[[Path], list], path: Path) -> list | None:
+    """Load an evaluation file; on failure print the reason and return None."""
     try:
-        questions = load_questions(args.questions)
+        return loader(path)
     except (OSError, ValueError) as error:
         print(f"错误：{error}", file=sys.stderr)
+        return None
+
+
+def _evaluate(args: argparse.Namespace, config: BotConfig) -> int:
+    questions = _read_or_report(load_questions, args.questions)
+    if questions is None:
         return 2
     report = evaluate(_open(config).current, questions)
     if args.json:
@@ -306,10 +313,8 @@ def _evaluate(args: argparse.Namespace, config: BotConfig) -> int:
 
 
 def _evaluate_targets(args: argparse.Namespace, config: BotConfig) -> int:
-    try:
-        sentences = load_labelled_figures(args.labelled)
-    except (OSError, ValueError) as error:
-        print(f"错误：{error}", file=sys.stderr)
+    sentences = _read_or_report(load_labelled_figures, args.labelled)
+    if sentences is None:
         return 2
     summary = evaluate_extraction(sentences, _open(config)).to_dict()
     if args.json:

@@ -135,8 +135,8 @@ class Responder:
         if not keyword:
             return TargetReply(TARGET_USAGE_TEXT, accepted=False)
         records = self.live.targets(keyword, year=year, kind=kind)
-        # Pairs only among targets whose indicator names the keyword, not its sentence.
-        named = [r for r in self.live.targets(keyword, year=year) if r.indicator_match] if kind is None else []
+        # Pairs (only with no kind filter) among targets whose indicator names the keyword.
+        named = [r for r in records if r.indicator_match] if kind is None else []
         return TargetReply(render_targets(argument, records, pair_plan_achieved(named)), len(records))
 
     def docs_page(self, page: int) -> tuple[str, int]:

@@ -223,14 +223,19 @@ def scan_corpus(corpus_dir: Path) -> tuple[dict[str, Path], list[FailedDocument]
 
 
 def sync_corpus(
-    engine: Engine, settings: IndexSettings, tokenizer: Tokenizer, progress: Progress | None = None
+    engine: Engine,
+    settings: IndexSettings,
+    tokenizer: Tokenizer,
+    progress: Progress | None = None,
+    preparsed: ParsedDocument | None = None,
 ) -> ReloadReport:
     """Bring the store in line with the corpus folder.
 
     New and changed files (by SHA-256 of their bytes) are parsed and tokenised;
     files no longer present are removed; if the lexicon changed since the last sync,
     the stored passages of unchanged documents are re-tokenised. All writes happen in
-    one transaction.
+    one transaction. ``preparsed`` is a document already parsed with ``tokenizer``
+    (an upload checked before saving); it is used if its file still has that content.
 
     Raises:
         ReloadError: the corpus folder is missing, holds no report while the store
@@ -256,7 +261,9 @@ def sync_corpus(
                     if stored.get(doc_id) == hashlib.sha256(content).hexdigest():
                         report.unchanged.append(doc_id)
                         continue
-                    parsed.append(parse_report(doc_id, content, settings, tokenizer))
+                    ready = preparsed is not None and preparsed.document.id == doc_id
+                    same = ready and preparsed.document.content_hash == hashlib.sha256(content).hexdigest()
+                    parsed.append(preparsed if same else parse_report(doc_id, content, settings, tokenizer))
                     (report.updated if doc_id in stored else report.added).append(doc_id)
                 except DocumentReadError as error:
                     report.failed.append(FailedDocument(doc_id, str(error)))

@@ -19,7 +19,16 @@ from pathlib import Path, PurePosixPath
 from sqlmodel import Session, func, select
 
 from index.corpus_files import move_aside, safe_file_name, save_report
-from index.ingest import EXTRACTOR_KEY, FINGERPRINT_KEY, Progress, ReloadError, ReloadReport, parse_report, sync_corpus
+from index.ingest import (
+    EXTRACTOR_KEY,
+    FINGERPRINT_KEY,
+    ParsedDocument,
+    Progress,
+    ReloadError,
+    ReloadReport,
+    parse_report,
+    sync_corpus,
+)
 from index.ledger import TargetRecord, figures_for_question, lookup_targets
 from index.lexicon import Lexicon, LexiconError
 from index.models import Document, IndexState, Target
@@ -169,7 +178,7 @@ class LiveIndex:
                 limit = self.settings.max_file_bytes / 1_048_576
                 raise DocumentReadError(f"文件过大（{len(content) / 1_048_576:.1f} MB，上限 {limit:.0f} MB）")
             tokenizer = self._tokenizer_for(self._load_lexicon())
-            parse_report(name, content, self.settings, tokenizer)
+            checked = parse_report(name, content, self.settings, tokenizer)
         except DocumentReadError as error:
             raise DocumentRejected(str(error)) from error
         target = self.settings.corpus_dir / name
@@ -177,7 +186,7 @@ class LiveIndex:
             replaced = move_aside(target, self.settings.removed_folder) if target.exists() else None
             save_report(self.settings.corpus_dir, name, content)
             try:
-                report = self._sync(tokenizer, progress)
+                report = self._sync(tokenizer, progress, checked)
             except ReloadError:
                 target.unlink(missing_ok=True)
                 if replaced is not None:
@@ -258,8 +267,10 @@ class LiveIndex:
             raise DocumentNotFound(f"有 {len(partial)} 份文档与“{wanted}”相符，请写出完整文件名", partial)
         raise DocumentNotFound(f"没有名为“{wanted}”的文档", [])
 
-    def _sync(self, tokenizer: Tokenizer, progress: Progress | None) -> ReloadReport:
-        report = sync_corpus(self.engine, self.settings, tokenizer, progress)
+    def _sync(
+        self, tokenizer: Tokenizer, progress: Progress | None, preparsed: ParsedDocument | None = None
+    ) -> ReloadReport:
+        report = sync_corpus(self.engine, self.settings, tokenizer, progress, preparsed)
         try:
             index = load_search_index(self.engine, tokenizer, self.settings.ranking)
         except (ValueError, MemoryError) as error:

@@ -11,9 +11,6 @@ from collections.abc import Sequence
 from index.normalize import index_form
 from index.passages import starts_with_heading
 
-KINDS = ("总结", "计划", "讲话", "其他")
-LEVELS = ("省", "市", "县", "区")
-
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=年)")
 _TITLE_MAX_CHARS = 60
 _SALUTATION = re.compile(r"^(?:同志们|各位|尊敬的)")
