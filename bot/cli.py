@@ -19,11 +19,11 @@ from bot.config import TOKEN_ENV, BotConfig, ConfigError, load_config
 from bot.console import run_console
 from bot.render import html_to_text, render_target_line
 from bot.replies import Responder
-from index.evaluate import MRR_DEPTH, evaluate, evaluate_extraction, load_labelled_figures, load_questions
-from index.ingest import ReloadError, ReloadReport
-from index.live import LiveIndex
-from index.search import SearchHit
-from index.targets import TARGET_KINDS
+from index.devtools.evaluation import MRR_DEPTH, evaluate, evaluate_extraction, load_labelled_figures, load_questions
+from index.figures.extract import TARGET_KINDS
+from index.ingest.sync import ReloadError, ReloadReport
+from index.library import LiveIndex
+from index.search.searcher import SearchHit
 
 Command = Callable[[argparse.Namespace, BotConfig], int]
 

@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from index.lexicon import LexiconPaths
-from index.passages import PassageLimits
+from index.ingest.passages import PassageLimits
 from index.settings import IndexSettings, RankingSettings
+from index.text.lexicon import LexiconPaths
 
 DEFAULT_CONFIG = Path("config.toml")
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"

@@ -34,10 +34,10 @@ from bot.render import (
     render_upload_result,
 )
 from bot.replies import Responder, clean_text
-from index.corpus_files import safe_file_name
-from index.ingest import ReloadError
-from index.live import DocumentNotFound, DocumentRejected, ReloadBusyError
-from index.readers import DocumentReadError
+from index.ingest.corpus_files import safe_file_name
+from index.ingest.readers import DocumentReadError
+from index.ingest.sync import ReloadError
+from index.library import DocumentNotFound, DocumentRejected, ReloadBusyError
 
 logger = logging.getLogger(__name__)
 

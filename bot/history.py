@@ -19,7 +19,7 @@ from sqlalchemy import Engine, UniqueConstraint, delete
 from sqlmodel import Field, Session, SQLModel, func, select
 
 from bot.config import HistorySettings
-from index.normalize import index_form
+from index.text.normalize import index_form
 
 TOP_QUERIES = 10
 _NOT_WORD = re.compile(r"[\s\W_]+")

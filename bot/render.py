@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from html.parser import HTMLParser
 
 from bot.history import UsageStats
-from index.ingest import ReloadReport
-from index.ledger import PlanAchievedPair, TargetRecord
-from index.live import CorpusChange
-from index.models import SECTION_SEPARATOR, Document
-from index.normalize import index_form
-from index.search import IndexedPassage, SearchHit
-from index.targets import KIND_LABELS
+from index.figures.extract import KIND_LABELS
+from index.figures.lookup import PlanAchievedPair, TargetRecord
+from index.ingest.sync import ReloadReport
+from index.library import CorpusChange
+from index.search.searcher import IndexedPassage, SearchHit
+from index.store.models import SECTION_SEPARATOR, Document
+from index.text.normalize import index_form
 
 TELEGRAM_TEXT_LIMIT = 4096
 LABEL_MAX_CHARS = 24

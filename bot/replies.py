@@ -18,8 +18,8 @@ from bot.render import (
     render_help,
     render_targets,
 )
-from index.ledger import pair_plan_achieved
-from index.live import LiveIndex
+from index.figures.lookup import pair_plan_achieved
+from index.library import LiveIndex
 
 _SPACES = re.compile(r"\s+")
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)

@@ -20,7 +20,7 @@ from bot.access import AccessPolicy, RateLimiter, RefusalMemory
 from bot.config import BotConfig
 from bot.history import QuestionHistory
 from bot.replies import Responder
-from index.live import LiveIndex
+from index.library import LiveIndex
 
 ADMIN_COMMANDS = ["reload", "docs", "remove", "stats"]
 MENU = [

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.lexicon import LexiconPaths
-from index.passages import PassageLimits
+from index.ingest.passages import PassageLimits
+from index.text.lexicon import LexiconPaths
 
 BM25_VARIANTS = ("lucene", "okapi", "plus", "l")
 

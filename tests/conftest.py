@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from index.lexicon import Lexicon, LexiconPaths
-from index.live import LiveIndex
+from index.library import LiveIndex
 from index.settings import IndexSettings
-from index.tokenize import Tokenizer
+from index.text.lexicon import Lexicon, LexiconPaths
+from index.text.segmentation import Tokenizer
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SEED_DIR = PROJECT_DIR / "corpus"

@@ -14,7 +14,7 @@ import pytest
 from bot.config import load_config
 from bot.render import html_to_text
 from bot.replies import Responder
-from index.live import LiveIndex
+from index.library import LiveIndex
 from tests.conftest import DEV_SET, SEED_FILES
 
 SEARCH_KEYS = {"rank", "score", "doc_id", "doc_title", "year", "section", "text"}

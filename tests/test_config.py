@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, HistorySettings, TelegramSettings, load_config
-from index.lexicon import LexiconPaths
+from index.text.lexicon import LexiconPaths
 from tests.conftest import PROJECT_DIR
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from index.corpus_files import MAX_NAME_CHARS, move_aside, safe_file_name, save_report
-from index.ingest import ReloadError
-from index.live import DocumentNotFound, DocumentRejected, LiveIndex
-from index.readers import DocumentReadError
+from index.ingest.corpus_files import MAX_NAME_CHARS, move_aside, safe_file_name, save_report
+from index.ingest.readers import DocumentReadError
+from index.ingest.sync import ReloadError
+from index.library import DocumentNotFound, DocumentRejected, LiveIndex
 from tests.conftest import make_settings
 
 REPORT = "区住建局2024年工作总结\n一、2024年工作回顾\n全年新建口袋公园9个。\n".encode()

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from bot.config import HistorySettings
 from bot.history import Feedback, QuestionHistory, normalize_question
-from index.store import create_store_engine
+from index.store.engine import create_store_engine
 
 
 class Now:

@@ -8,10 +8,10 @@ import shutil
 import pytest
 from sqlmodel import Session, select
 
-from index.ingest import ReloadError
-from index.lexicon import LexiconPaths
-from index.live import LiveIndex, ReloadBusyError
-from index.models import Document, Passage
+from index.ingest.sync import ReloadError
+from index.library import LiveIndex, ReloadBusyError
+from index.store.models import Document, Passage
+from index.text.lexicon import LexiconPaths
 from tests.conftest import make_settings, seed_text
 
 NEW_REPORT = (

@@ -8,9 +8,9 @@ from sqlmodel import Session, select
 from bot.config import ChatSettings
 from bot.render import html_to_text
 from bot.replies import Responder
-from index.ledger import pair_plan_achieved
-from index.live import LiveIndex
-from index.models import Target
+from index.figures.lookup import pair_plan_achieved
+from index.library import LiveIndex
+from index.store.models import Target
 from tests.conftest import make_settings
 from tests.telegram_html import assert_telegram_html
 

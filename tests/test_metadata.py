@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from index.metadata import document_kind, find_title, issuing_level, passage_year, years_in
-from index.normalize import clean_display_line
-from index.passages import split_passages
+from index.ingest.metadata import document_kind, find_title, issuing_level, passage_year, years_in
+from index.ingest.passages import split_passages
+from index.text.normalize import clean_display_line
 from tests.conftest import seed_text
 
 

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from index.metadata import find_title
-from index.normalize import clean_display_line
-from index.passages import PassageLimits, split_passages
+from index.ingest.metadata import find_title
+from index.ingest.passages import PassageLimits, split_passages
+from index.text.normalize import clean_display_line
 from tests.conftest import SEED_FILES, seed_text
 
 LIMITS = PassageLimits()

@@ -6,7 +6,7 @@ import docx
 import opencc
 import pytest
 
-from index.readers import DocumentReadError, read_document
+from index.ingest.readers import DocumentReadError, read_document
 from tests.conftest import seed_text
 
 MAX = 20 * 1024 * 1024

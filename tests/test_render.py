@@ -12,7 +12,7 @@ from bot.render import (
     render_help,
     render_no_answer,
 )
-from index.search import IndexedPassage, SearchHit
+from index.search.searcher import IndexedPassage, SearchHit
 from tests.telegram_html import assert_telegram_html
 
 

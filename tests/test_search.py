@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from index.evaluate import evaluate, load_questions
-from index.ranking import LuceneBM25, build_bm25
+from index.devtools.evaluation import evaluate, load_questions
+from index.search.reference import LuceneBM25, build_bm25
 from index.settings import RankingSettings
 from tests.conftest import DEV_SET
 

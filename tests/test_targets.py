@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from index.evaluate import evaluate_extraction, load_labelled_figures
-from index.targets import PassageContext, base_quantity, extract_targets, normal_unit
+from index.devtools.evaluation import evaluate_extraction, load_labelled_figures
+from index.figures.extract import PassageContext, base_quantity, extract_targets, normal_unit
 
 DATA = Path(__file__).resolve().parent / "data"
 

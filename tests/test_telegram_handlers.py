@@ -14,7 +14,7 @@ from bot.config import BotConfig, TelegramSettings
 from bot.handlers import APOLOGY_TEXT, SERVICES_KEY
 from bot.keyboards import CALLBACK_DATA_LIMIT
 from bot.telegram_app import build_application
-from index.live import LiveIndex
+from index.library import LiveIndex
 from tests.conftest import make_settings
 from tests.telegram_fakes import RecordingRequest, callback_update, document_update, message_update
 from tests.telegram_html import assert_telegram_html

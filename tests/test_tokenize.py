@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from index.lexicon import Lexicon, LexiconError, LexiconPaths
-from index.tokenize import MAX_QUERY_TERMS, Tokenizer
+from index.text.lexicon import Lexicon, LexiconError, LexiconPaths
+from index.text.segmentation import MAX_QUERY_TERMS, Tokenizer
 from tests.conftest import SEED_FILES
 
 REDACTION = re.compile(r"^[x*]+%?$")

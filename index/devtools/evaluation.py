@@ -17,11 +17,11 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.live import LiveIndex
-from index.models import SECTION_SEPARATOR
-from index.normalize import index_form
-from index.search import SearchIndex
-from index.targets import PassageContext, TargetDraft, extract_targets, normal_unit
+from index.figures.extract import PassageContext, TargetDraft, extract_targets, normal_unit
+from index.library import LiveIndex
+from index.search.searcher import SearchIndex
+from index.store.models import SECTION_SEPARATOR
+from index.text.normalize import index_form
 
 RECALL_KS = (1, 3, 5)
 MRR_DEPTH = 10

@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel, create_engine
 
-from index import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from index.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 
 def create_store_engine(url: str) -> Engine:

@@ -1,7 +1,7 @@
 """Search over an in-memory snapshot of the passages: BM25 ranking plus a coverage check.
 
 A :class:`SearchIndex` is immutable once built; a reload builds a new one and swaps it
-in (see :mod:`index.live`), so a search never sees a half-built index.
+in (see :mod:`index.library`), so a search never sees a half-built index.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import numpy as np
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from index.models import Document, Passage
-from index.ranking import build_bm25, lucene_idf
+from index.search.reference import build_bm25, lucene_idf
 from index.settings import RankingSettings
-from index.tokenize import QueryTerm, Tokenizer
+from index.store.models import Document, Passage
+from index.text.segmentation import QueryTerm, Tokenizer
 
 # Credit for a question term found only through its sub-words (电梯 for 加装电梯).
 SUBWORD_CREDIT = 0.5

@@ -10,9 +10,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.normalize import fold_width, to_simplified
+from index.text.normalize import fold_width, to_simplified
 
-LEXICON_DIR = Path(__file__).parent / "lexicon"
+LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicon"
 # Bumped whenever tokenization changes in code, so stored tokens are rebuilt on reload.
 TOKENIZER_VERSION = "1"
 

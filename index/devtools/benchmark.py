@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from index.evaluate import load_questions
-from index.live import LiveIndex
+from index.devtools.evaluation import load_questions
+from index.library import LiveIndex
 from index.settings import IndexSettings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

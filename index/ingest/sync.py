@@ -21,14 +21,20 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, delete, func, select
 
-from index import metadata
-from index.models import SECTION_SEPARATOR, Document, IndexState, Passage, Target
-from index.normalize import clean_display_line, index_form
-from index.passages import split_passages
-from index.readers import SUPPORTED_SUFFIXES, DocumentReadError, extract_text, read_bytes, unsupported_type_reason
+from index.figures.extract import EXTRACTOR_VERSION, PassageContext, base_quantity, extract_targets, normal_unit
+from index.ingest import metadata
+from index.ingest.passages import split_passages
+from index.ingest.readers import (
+    SUPPORTED_SUFFIXES,
+    DocumentReadError,
+    extract_text,
+    read_bytes,
+    unsupported_type_reason,
+)
 from index.settings import IndexSettings
-from index.targets import EXTRACTOR_VERSION, PassageContext, base_quantity, extract_targets, normal_unit
-from index.tokenize import Tokenizer
+from index.store.models import SECTION_SEPARATOR, Document, IndexState, Passage, Target
+from index.text.normalize import clean_display_line, index_form
+from index.text.segmentation import Tokenizer
 
 FINGERPRINT_KEY = "lexicon_fingerprint"
 EXTRACTOR_KEY = "extractor_version"

@@ -14,7 +14,7 @@ import unicodedata
 from datetime import datetime
 from pathlib import Path
 
-from index.readers import SUPPORTED_SUFFIXES, DocumentReadError, unsupported_type_reason
+from index.ingest.readers import SUPPORTED_SUFFIXES, DocumentReadError, unsupported_type_reason
 
 MAX_NAME_CHARS = 100
 # Characters Windows, macOS or Linux refuse or treat specially in file names.

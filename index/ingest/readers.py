@@ -19,7 +19,7 @@ import pypdf.errors
 from charset_normalizer import from_bytes
 from docx.table import Table
 
-from index.passages import starts_with_heading
+from index.ingest.passages import starts_with_heading
 
 SUPPORTED_SUFFIXES = (".txt", ".docx", ".pdf")
 

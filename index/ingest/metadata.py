@@ -1,6 +1,6 @@
 """Document metadata inferred from report text: title, years, issuing level, kind.
 
-All functions are pure and take display paragraphs (see :mod:`index.passages`).
+All functions are pure and take display paragraphs (see :mod:`index.ingest.passages`).
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from index.normalize import index_form
-from index.passages import starts_with_heading
+from index.ingest.passages import starts_with_heading
+from index.text.normalize import index_form
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=年)")
 _TITLE_MAX_CHARS = 60

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import cn2an
 import jieba.posseg
 
-from index.normalize import index_form
-from index.tokenize import Tokenizer
+from index.text.normalize import index_form
+from index.text.segmentation import Tokenizer
 
 # Bumped whenever extraction changes in code, so stored targets are re-extracted on reload.
 EXTRACTOR_VERSION = "1"

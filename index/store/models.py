@@ -65,7 +65,7 @@ class IndexState(SQLModel, table=True):
 
 
 class Target(SQLModel, table=True):
-    """A figure stated in a passage (see :mod:`index.targets` for the fields' meaning).
+    """A figure stated in a passage (see :mod:`index.figures.extract` for the fields' meaning).
 
     ``char_start``/``char_end`` are the figure's offsets in the document text;
     ``unit_key`` is the unit normalised for matching; ``search_text`` (index form of

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, select
 
-from index.models import Document, Passage, Target
-from index.targets import TARGET_KINDS, base_quantity
-from index.tokenize import QueryTerm, Tokenizer
+from index.figures.extract import TARGET_KINDS, base_quantity
+from index.store.models import Document, Passage, Target
+from index.text.segmentation import QueryTerm, Tokenizer
 
 # Credit of a term by where it is found: whole (word or synonym) in the indicator or
 # unit, whole in the sentence or section (or, for questions, the passage), or only as
@@ -34,7 +34,7 @@ _YEAR_INTENT = re.compile(r"((?:19|20)\d{2})年?")
 
 @dataclass(frozen=True)
 class TargetRecord:
-    """A target as lookups return it (the fields of :class:`index.models.Target`),
+    """A target as lookups return it (the fields of :class:`index.store.models.Target`),
     with its document title, match score, and whether every keyword is in its
     indicator (``indicator_match``)."""
 

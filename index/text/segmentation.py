@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import jieba
 import jieba.posseg
 
-from index.lexicon import Lexicon
-from index.normalize import index_form
+from index.text.lexicon import Lexicon
+from index.text.normalize import index_form
 
 # Redaction marks: X, XX, xxx, *, ***, alone or with a percent sign (XX%).
 _REDACTION = re.compile(r"^(?:[x]+|\*+)%?$")

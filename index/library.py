@@ -18,8 +18,11 @@ from pathlib import Path, PurePosixPath
 
 from sqlmodel import Session, func, select
 
-from index.corpus_files import move_aside, safe_file_name, save_report
-from index.ingest import (
+from index.figures.extract import EXTRACTOR_VERSION
+from index.figures.lookup import TargetRecord, figures_for_question, lookup_targets
+from index.ingest.corpus_files import move_aside, safe_file_name, save_report
+from index.ingest.readers import DocumentReadError
+from index.ingest.sync import (
     EXTRACTOR_KEY,
     FINGERPRINT_KEY,
     ParsedDocument,
@@ -29,15 +32,12 @@ from index.ingest import (
     parse_report,
     sync_corpus,
 )
-from index.ledger import TargetRecord, figures_for_question, lookup_targets
-from index.lexicon import Lexicon, LexiconError
-from index.models import Document, IndexState, Target
-from index.readers import DocumentReadError
-from index.search import SearchHit, SearchIndex, load_search_index
+from index.search.searcher import SearchHit, SearchIndex, load_search_index
 from index.settings import IndexSettings
-from index.store import create_store_engine
-from index.targets import EXTRACTOR_VERSION
-from index.tokenize import Tokenizer
+from index.store.engine import create_store_engine
+from index.store.models import Document, IndexState, Target
+from index.text.lexicon import Lexicon, LexiconError
+from index.text.segmentation import Tokenizer
 
 
 class ReloadBusyError(ReloadError):
@@ -232,11 +232,11 @@ class LiveIndex:
         return self.current.search(question, k)
 
     def targets(self, keyword: str, *, year: int | None = None, kind: str | None = None) -> list[TargetRecord]:
-        """Look up stored targets; see :func:`index.ledger.lookup_targets`."""
+        """Look up stored targets; see :func:`index.figures.lookup.lookup_targets`."""
         return lookup_targets(self.engine, self.current.tokenizer, keyword, year=year, kind=kind)
 
     def figures(self, question: str, limit: int = 3) -> list[TargetRecord]:
-        """Targets answering a question; see :func:`index.ledger.figures_for_question`."""
+        """Targets answering a question; see :func:`index.figures.lookup.figures_for_question`."""
         return figures_for_question(self.engine, self.current.tokenizer, question, limit)
 
     def documents(self) -> list[Document]:

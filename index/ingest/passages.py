@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.normalize import index_form
+from index.text.normalize import index_form
 
 _CN_NUM = "一二三四五六七八九十百零〇两"
 # (level, pattern) for headings at the start of a paragraph, outermost level first.
