@@ -17,13 +17,11 @@ from pathlib import Path
 
 from bot.config import TOKEN_ENV, BotConfig, ConfigError, load_config
 from bot.console import run_console
-from bot.render import html_to_text, render_target_line
+from bot.render.admin import render_reload_report
+from bot.render.figures import render_target_line
+from bot.render.markup import html_to_text
 from bot.replies import Responder
-from index.devtools.evaluation import MRR_DEPTH, evaluate, evaluate_extraction, load_labelled_figures, load_questions
-from index.figures.extract import TARGET_KINDS
-from index.ingest.sync import ReloadError, ReloadReport
-from index.library import LiveIndex
-from index.search.searcher import SearchHit
+from index.api import FIGURE_KINDS, IndexFailure, Library, evaluate_figures, evaluate_retrieval
 
 Command = Callable[[argparse.Namespace, BotConfig], int]
 
@@ -39,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.command(args, config)
-    except ReloadError as error:
+    except IndexFailure as error:
         print(f"错误：{error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -65,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     targets = commands.add_parser("targets", parents=[common], help="look up figures and targets by keyword")
     targets.add_argument("keyword", help="e.g. 保租房; '-' reads one keyword per line from stdin (JSON lines out)")
     targets.add_argument("--year", type=int, help="only figures about this year")
-    targets.add_argument("--kind", choices=TARGET_KINDS, help="only plans, achievements, rates or others")
+    targets.add_argument("--kind", choices=FIGURE_KINDS, help="only plans, achievements, rates or others")
     targets.add_argument("--limit", type=_positive, help="at most this many (default: all)")
     targets.add_argument("--json", action="store_true", help="print a JSON list")
     targets.set_defaults(command=_targets)
@@ -105,42 +103,28 @@ def _positive(value: str) -> int:
     return number
 
 
-def _open(config: BotConfig) -> LiveIndex:
-    live = LiveIndex(config.index)
-    live.open()
-    return live
+def _open(config: BotConfig) -> Library:
+    library = Library(config.index)
+    library.open()
+    return library
 
 
 def _print_json(value: object) -> None:
     print(json.dumps(value, ensure_ascii=False, default=str))
 
 
-def hit_record(hit: SearchHit) -> dict:
-    """Return the JSON object of one search hit (the CLI's documented contract)."""
-    passage = hit.passage
-    return {
-        "rank": hit.rank,
-        "score": round(hit.score, 4),
-        "doc_id": passage.doc_id,
-        "doc_title": passage.doc_title,
-        "year": passage.year,
-        "section": passage.section,
-        "text": passage.text,
-    }
-
-
 def _search(args: argparse.Namespace, config: BotConfig) -> int:
-    live = _open(config)
+    library = _open(config)
     if args.query == "-":
         for line in sys.stdin:
             query = line.strip()
-            hits = live.search(query, args.k) if query else []
-            _print_json([hit_record(h) for h in hits])
+            hits = library.search(query, args.k) if query else []
+            _print_json([h.to_dict() for h in hits])
             sys.stdout.flush()
         return 0
-    hits = live.search(args.query, args.k)
+    hits = library.search(args.query, args.k)
     if args.json:
-        _print_json([hit_record(h) for h in hits])
+        _print_json([h.to_dict() for h in hits])
         return 0
     if not hits:
         print("没有找到相关段落。")
@@ -155,10 +139,10 @@ def _search(args: argparse.Namespace, config: BotConfig) -> int:
 
 
 def _targets(args: argparse.Namespace, config: BotConfig) -> int:
-    live = _open(config)
+    library = _open(config)
 
     def lookup(keyword: str) -> list:
-        found = live.targets(keyword, year=args.year, kind=args.kind) if keyword else []
+        found = library.targets(keyword, year=args.year, kind=args.kind) if keyword else []
         return found[: args.limit] if args.limit else found
 
     if args.keyword == "-":
@@ -179,59 +163,23 @@ def _targets(args: argparse.Namespace, config: BotConfig) -> int:
 
 
 def _reload(args: argparse.Namespace, config: BotConfig) -> int:
-    live = LiveIndex(config.index)
-    report = live.reload()
+    report = Library(config.index).reload()
     if args.json:
         _print_json(report.to_dict())
     else:
-        print(format_reload_report(report))
+        print(html_to_text(render_reload_report(report)))
     return 0
 
 
-def format_reload_report(report: ReloadReport) -> str:
-    """Return a reload report as lines of plain Chinese text."""
-    lines = [
-        f"新增 {len(report.added)}，更新 {len(report.updated)}，删除 {len(report.removed)}，"
-        f"未变 {len(report.unchanged)}，失败 {len(report.failed)}",
-        f"共 {report.documents} 份文档，{report.passages} 个段落，{report.targets} 个数字，"
-        f"用时 {report.seconds:.2f} 秒",
-    ]
-    for label, ids in (("新增", report.added), ("更新", report.updated), ("删除", report.removed)):
-        lines += [f"{label}：{doc_id}" for doc_id in ids]
-    lines += [f"失败：{failure.doc_id}（{failure.reason}）" for failure in report.failed]
-    if report.retokenized:
-        lines.append(f"词表已更改，重新分词 {report.retokenized} 个段落")
-    return "\n".join(lines)
-
-
 def _docs(args: argparse.Namespace, config: BotConfig) -> int:
-    live = _open(config)
-    summaries = live.document_summaries()
+    documents = _open(config).documents()
     if args.json:
-        _print_json(
-            [
-                {
-                    "doc_id": d.id,
-                    "title": d.title,
-                    "years": d.year_list,
-                    "year": d.year,
-                    "level": d.level,
-                    "kind": d.kind,
-                    "passages": d.passage_count,
-                    "targets": targets,
-                    "chars": d.char_count,
-                    "size_bytes": d.size_bytes,
-                    "content_hash": d.content_hash,
-                    "ingested_at": d.ingested_at.isoformat(),
-                }
-                for d, targets in summaries
-            ]
-        )
+        _print_json([d.to_dict() for d in documents])
         return 0
-    for d, targets in summaries:
-        years = "、".join(str(y) for y in d.year_list) or "年份不详"
-        print(f"{d.id}\t《{d.title}》\t{years}\t{d.level or '-'}级\t{d.kind}\t{d.passage_count} 段\t{targets} 个数字")
-    print(f"共 {len(summaries)} 份文档")
+    for d in documents:
+        years = "、".join(str(y) for y in d.years) or "年份不详"
+        print(f"{d.id}\t《{d.title}》\t{years}\t{d.level or '-'}级\t{d.kind}\t{d.passages} 段\t{d.figures} 个数字")
+    print(f"共 {len(documents)} 份文档")
     return 0
 
 
@@ -284,28 +232,21 @@ async def _check_token(token: str, config: BotConfig) -> str | None:
         return f"无法连接 Telegram 服务器（{config.telegram.base_url}）：{error} / Cannot reach the Bot API server."
 
 
-def _read_or_report(loader: Callable[[Path], list], path: Path) -> list | None:
-    """Load an evaluation file; on failure print the reason and return None."""
+def _evaluate(args: argparse.Namespace, config: BotConfig) -> int:
+    library = _open(config)
     try:
-        return loader(path)
+        report = evaluate_retrieval(library, args.questions)
     except (OSError, ValueError) as error:
         print(f"错误：{error}", file=sys.stderr)
-        return None
-
-
-def _evaluate(args: argparse.Namespace, config: BotConfig) -> int:
-    questions = _read_or_report(load_questions, args.questions)
-    if questions is None:
         return 2
-    report = evaluate(_open(config).current, questions)
-    if args.json:
-        _print_json(report.to_dict())
-        return 0
     summary = report.to_dict()
+    if args.json:
+        _print_json(summary)
+        return 0
     print(f"questions: {summary['questions']}")
     for k, value in report.recall.items():
         print(f"recall@{k}: {value:.3f}")
-    print(f"MRR@{MRR_DEPTH}: {report.mrr:.3f}")
+    print(f"MRR@10: {report.mrr:.3f}")
     print("passage chars: " + ", ".join(f"{k}={v}" for k, v in report.passage_chars.items()))
     for miss in summary["misses"]:
         print(f"  not first: {miss['id']} {miss['question']} (first hit rank: {miss['first_hit_rank']})")
@@ -313,10 +254,12 @@ def _evaluate(args: argparse.Namespace, config: BotConfig) -> int:
 
 
 def _evaluate_targets(args: argparse.Namespace, config: BotConfig) -> int:
-    sentences = _read_or_report(load_labelled_figures, args.labelled)
-    if sentences is None:
+    library = _open(config)
+    try:
+        summary = evaluate_figures(library, args.labelled).to_dict()
+    except (OSError, ValueError) as error:
+        print(f"错误：{error}", file=sys.stderr)
         return 2
-    summary = evaluate_extraction(sentences, _open(config)).to_dict()
     if args.json:
         _print_json(summary)
         return 0

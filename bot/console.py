@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from bot.render import html_to_text
+from bot.render.markup import html_to_text
 from bot.replies import Responder
 
 PROMPT = "问> "

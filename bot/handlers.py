@@ -4,27 +4,20 @@ as the console's are; the index work runs in threads so no one waits for a reloa
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from telegram import InputFile, Message, Update
-from telegram.constants import ChatType, MessageEntityType
+from telegram.constants import FileSizeLimit
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
-from bot.access import AccessPolicy, RateLimiter, RefusalMemory
-from bot.config import TelegramSettings
-from bot.history import QuestionHistory
+from bot.context import BureauContext
 from bot.keyboards import answer_keyboard, docs_keyboard, parse_callback
-from bot.render import (
-    ADMIN_ONLY_TEXT,
-    UNKNOWN_COMMAND_TEXT,
-    UPLOAD_ADMIN_ONLY_TEXT,
+from bot.render.admin import (
+    render_candidates,
     render_error_details,
-    render_help,
     render_progress,
     render_rate_limited,
     render_refusal,
@@ -33,69 +26,52 @@ from bot.render import (
     render_stats,
     render_upload_result,
 )
-from bot.replies import Responder, clean_text
-from index.ingest.corpus_files import safe_file_name
-from index.ingest.readers import DocumentReadError
-from index.ingest.sync import ReloadError
-from index.library import DocumentNotFound, DocumentRejected, ReloadBusyError
+from bot.render.markup import escape
+from bot.render.texts import (
+    ADMIN_HELP_TEXT,
+    ADMIN_ONLY_TEXT,
+    ANSWER_EXPIRED_TEXT,
+    APOLOGY_TEXT,
+    BUTTON_EXPIRED_TEXT,
+    HELP_TEXT,
+    NO_PERMISSION_TEXT,
+    RELOAD_FAILED_PREFIX,
+    RELOAD_STARTED_TEXT,
+    REMOVE_USAGE_TEXT,
+    STATS_CSV_CAPTION,
+    STATS_CSV_NAME,
+    THANKS_DOWN_TEXT,
+    THANKS_UP_TEXT,
+    UNKNOWN_COMMAND_TEXT,
+    UPLOAD_ADMIN_ONLY_TEXT,
+    UPLOAD_TOO_BIG_FOR_BOT_API_TEXT,
+    rate_limited_button,
+)
+from bot.replies import clean_text
+from index.api import DocumentNotFound, DocumentRejected, ReloadBusyError, ReloadError
 
 logger = logging.getLogger(__name__)
 
-SERVICES_KEY = "services"
-APOLOGY_TEXT = "抱歉，处理您的消息时出错了，请稍后再试。如果一直出错，请联系管理员。"
 PROGRESS_INTERVAL_SECONDS = 1.5
+# The public Bot API lets bots download files up to FILESIZE_DOWNLOAD; a self-hosted one more.
+PUBLIC_API_HOST = "api.telegram.org"
 
 
-@dataclass
-class BotServices:
-    """What the callbacks need, kept in ``application.bot_data``."""
-
-    responder: Responder
-    history: QuestionHistory
-    policy: AccessPolicy
-    limiter: RateLimiter
-    refused: RefusalMemory
-    throttled: RefusalMemory
-    settings: TelegramSettings
+async def ignore(update: Update, context: BureauContext) -> None:
+    """Stop a group message that is not for this bot: no handler sees it."""
+    raise ApplicationHandlerStop
 
 
-def _services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
-    return context.bot_data[SERVICES_KEY]
-
-
-def addressed_to_bot(update: Update, bot_id: int, bot_username: str | None) -> bool:
-    """Whether the bot should react: private chats, buttons, and in groups only
-    commands, mentions of the bot, and replies to the bot's messages."""
-    if update.callback_query is not None:
-        return True
-    message = update.effective_message
-    if message is None or update.effective_chat is None:
-        return False
-    if update.effective_chat.type == ChatType.PRIVATE:
-        return True
-    text = message.text or message.caption or ""
-    if text.startswith("/"):
-        command = text.split()[0]
-        return "@" not in command or command.split("@", 1)[1].lower() == (bot_username or "").lower()
-    replied = message.reply_to_message
-    if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
-        return True
-    mentions = message.parse_entities([MessageEntityType.MENTION]).values()
-    return bot_username is not None and f"@{bot_username}".lower() in (m.lower() for m in mentions)
-
-
-async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stop what is not for the bot, refuse strangers once, and limit the question rate."""
-    if not addressed_to_bot(update, context.bot.id, context.bot.username):
-        raise ApplicationHandlerStop
-    services = _services(context)
+async def gate(update: Update, context: BureauContext) -> None:
+    """Refuse strangers once, and limit the question rate."""
+    services = context.services
     user = update.effective_user
     user_id = user.id if user else None
     chat_id = update.effective_chat.id if update.effective_chat else None
     if not services.policy.may_ask(user_id, chat_id):
         logger.info("refused user %s in chat %s", user_id, chat_id)
         if update.callback_query is not None:
-            await update.callback_query.answer("您没有使用本机器人的权限。")
+            await update.callback_query.answer(NO_PERMISSION_TEXT)
         elif user_id is not None and services.refused.should_tell(user_id):
             await update.effective_message.reply_text(render_refusal(user_id))
         raise ApplicationHandlerStop
@@ -103,24 +79,24 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         wait = services.limiter.retry_after(user_id)
         text = render_rate_limited(services.limiter.limit, wait)
         if update.callback_query is not None:
-            await update.callback_query.answer(f"操作太频繁，请 {wait} 秒后再试。")
+            await update.callback_query.answer(rate_limited_button(wait))
         elif services.throttled.should_tell(user_id):
             await update.effective_message.reply_text(text)
         raise ApplicationHandlerStop
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BureauContext) -> None:
     """Send what the bot can do, with example questions (and admin commands to admins)."""
-    admin = _services(context).policy.is_admin(update.effective_user.id if update.effective_user else None)
-    await update.effective_message.reply_text(render_help(admin))
+    admin = context.services.policy.is_admin(update.effective_user.id if update.effective_user else None)
+    await update.effective_message.reply_text(HELP_TEXT + (ADMIN_HELP_TEXT if admin else ""))
 
 
-async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask(update: Update, context: BureauContext) -> None:
     """Answer the question written after /ask."""
     await _answer(update, context, " ".join(context.args or []))
 
 
-async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def question(update: Update, context: BureauContext) -> None:
     """Answer a free-text question with figures and the top cited passages."""
     text = update.effective_message.text or ""
     if context.bot.username:
@@ -128,8 +104,8 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _answer(update, context, text)
 
 
-async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    services = _services(context)
+async def _answer(update: Update, context: BureauContext, text: str) -> None:
+    services = context.services
     page = await asyncio.to_thread(services.responder.answer_page, text)
     if not page.accepted:
         await update.effective_message.reply_text(page.text)
@@ -145,9 +121,9 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str)
     await update.effective_message.reply_text(page.text, reply_markup=markup)
 
 
-async def target(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def target(update: Update, context: BureauContext) -> None:
     """Send the figures matching the keyword after /target or /t."""
-    services = _services(context)
+    services = context.services
     keyword = " ".join(context.args or [])
     reply = await asyncio.to_thread(services.responder.targets, keyword)
     if reply.accepted:
@@ -163,13 +139,13 @@ async def target(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(reply.text)
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def button(update: Update, context: BureauContext) -> None:
     """Handle an inline button: another page, a passage's context, feedback, /docs pages."""
     query = update.callback_query
-    services = _services(context)
+    services = context.services
     press = parse_callback(query.data)
     if press is None:
-        await query.answer("这个按钮已失效，请重新提问。")
+        await query.answer(BUTTON_EXPIRED_TEXT)
         return
     if press.action == "docs":
         if not services.policy.is_admin(query.from_user.id):
@@ -181,11 +157,11 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     entry = await asyncio.to_thread(services.history.question, press.first)
     if entry is None:
-        await query.answer("这条问答记录已过期，请重新提问。")
+        await query.answer(ANSWER_EXPIRED_TEXT)
         return
     if press.action == "feedback":
         await asyncio.to_thread(services.history.record_feedback, entry.id, query.from_user.id, press.second)
-        await query.answer("感谢反馈！" if press.second > 0 else "感谢反馈，我们会改进。")
+        await query.answer(THANKS_UP_TEXT if press.second > 0 else THANKS_DOWN_TEXT)
     elif press.action == "context":
         await query.answer()
         text = await asyncio.to_thread(services.responder.context, press.second)
@@ -197,107 +173,101 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _edit(query.message, page.text, markup)
 
 
-async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reload(update: Update, context: BureauContext) -> None:
     """Re-ingest the corpus folder, showing progress in one message (admins)."""
-    services = _services(context)
-    status = await update.effective_message.reply_text("正在重新加载报告……")
+    services = context.services
+    status = await update.effective_message.reply_text(RELOAD_STARTED_TEXT)
     progress = ProgressMessage(status, asyncio.get_running_loop())
     try:
-        report = await asyncio.to_thread(services.responder.live.reload, progress)
+        report = await asyncio.to_thread(services.library.reload, progress)
     except ReloadError as error:
-        prefix = "" if isinstance(error, ReloadBusyError) else "重新加载失败，仍在使用原来的索引："
-        await progress.finish(f"{prefix}{html.escape(str(error))}")
+        prefix = "" if isinstance(error, ReloadBusyError) else RELOAD_FAILED_PREFIX
+        await progress.finish(f"{prefix}{escape(str(error))}")
         return
     await progress.finish(render_reload_report(report))
 
 
-async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def upload(update: Update, context: BureauContext) -> None:
     """Validate, save and ingest a report file sent by an admin."""
-    services = _services(context)
+    services = context.services
     document = update.effective_message.document
     name = document.file_name or "未命名文件"
-    limit = services.settings.max_upload_mb * 1_048_576
     try:
-        safe_file_name(name)
-    except DocumentReadError as error:
-        await update.effective_message.reply_text(f"未添加 {html.escape(name)}：{html.escape(str(error))}")
+        services.admin.check_upload(name, document.file_size)
+    except DocumentRejected as error:
+        await update.effective_message.reply_text(f"未添加 {escape(name)}：{escape(str(error))}")
         return
-    if document.file_size and document.file_size > limit:
-        await update.effective_message.reply_text(
-            f"未添加 {html.escape(name)}：文件过大（{document.file_size / 1_048_576:.1f} MB，"
-            f"上限 {services.settings.max_upload_mb:.0f} MB）"
-        )
+    too_big_for_api = (document.file_size or 0) > FileSizeLimit.FILESIZE_DOWNLOAD
+    if too_big_for_api and PUBLIC_API_HOST in services.settings.base_file_url:
+        await update.effective_message.reply_text(f"未添加 {escape(name)}：{UPLOAD_TOO_BIG_FOR_BOT_API_TEXT}")
         return
-    status = await update.effective_message.reply_text(f"已收到 {html.escape(name)}，正在检查和入库……")
+    status = await update.effective_message.reply_text(f"已收到 {escape(name)}，正在检查和入库……")
     progress = ProgressMessage(status, asyncio.get_running_loop())
     try:
         telegram_file = await document.get_file()
         content = bytes(await telegram_file.download_as_bytearray())
-        change = await asyncio.to_thread(services.responder.live.add_document, name, content, progress)
+        change = await asyncio.to_thread(services.admin.add, name, content, progress)
     except DocumentRejected as error:
-        await progress.finish(f"未添加 {html.escape(name)}：{html.escape(str(error))}。已有报告不受影响。")
+        await progress.finish(f"未添加 {escape(name)}：{escape(str(error))}。已有报告不受影响。")
         return
     except ReloadError as error:
-        await progress.finish(f"未添加 {html.escape(name)}：{html.escape(str(error))}。语料目录已恢复原样。")
+        await progress.finish(f"未添加 {escape(name)}：{escape(str(error))}。语料目录已恢复原样。")
         return
     await progress.finish(render_upload_result(change))
 
 
-async def docs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def docs(update: Update, context: BureauContext) -> None:
     """List the indexed documents, a page at a time (admins)."""
-    text, pages = await asyncio.to_thread(_services(context).responder.docs_page, 0)
+    text, pages = await asyncio.to_thread(context.services.responder.docs_page, 0)
     await update.effective_message.reply_text(text, reply_markup=docs_keyboard(0, pages))
 
 
-async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def remove(update: Update, context: BureauContext) -> None:
     """Move a report out of the corpus and reindex (admins)."""
     name = " ".join(context.args or []).strip()
     if not name:
-        await update.effective_message.reply_text(
-            "请写上要移除的文件名，例如：/remove 2022年工作总结.docx（用 /docs 查看文件名）"
-        )
+        await update.effective_message.reply_text(REMOVE_USAGE_TEXT)
         return
-    services = _services(context)
+    services = context.services
     try:
-        change = await asyncio.to_thread(services.responder.live.remove_document, name)
+        change = await asyncio.to_thread(services.admin.remove, name)
     except DocumentNotFound as error:
-        listed = "\n".join(f"• <code>{html.escape(c)}</code>" for c in error.candidates[:10])
-        await update.effective_message.reply_text(html.escape(str(error)) + ("\n" + listed if listed else ""))
+        await update.effective_message.reply_text(render_candidates(str(error), error.candidates))
         return
     except ReloadError as error:
-        await update.effective_message.reply_text(f"未移除：{html.escape(str(error))}")
+        await update.effective_message.reply_text(f"未移除：{escape(str(error))}")
         return
     await update.effective_message.reply_text(render_removal(change))
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: BureauContext) -> None:
     """Send usage statistics, and the last week's questions as a CSV file (admins)."""
-    history = _services(context).history
+    history = context.services.history
     usage = await asyncio.to_thread(history.stats)
     await update.effective_message.reply_text(render_stats(usage))
     if usage.week:
         table = await asyncio.to_thread(history.week_csv)
         await update.effective_message.reply_document(
-            InputFile(table, filename="近7天提问记录.csv"), caption="近 7 天的提问记录（可用 Excel 打开）"
+            InputFile(table, filename=STATS_CSV_NAME), caption=STATS_CSV_CAPTION
         )
 
 
-async def admin_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def admin_only(update: Update, context: BureauContext) -> None:
     """Tell a non-admin that the command is for admins."""
     await update.effective_message.reply_text(ADMIN_ONLY_TEXT)
 
 
-async def upload_refused(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def upload_refused(update: Update, context: BureauContext) -> None:
     """Tell a non-admin that only admins add reports."""
     await update.effective_message.reply_text(UPLOAD_ADMIN_ONLY_TEXT)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: BureauContext) -> None:
     """Say that a command does not exist and point to /help."""
     await update.effective_message.reply_text(UNKNOWN_COMMAND_TEXT)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BureauContext) -> None:
     """Log a handler failure, apologise to the user, tell admins; the bot keeps running."""
     logger.error("handler failed for update %s", update, exc_info=context.error)
     if isinstance(update, Update) and update.effective_message is not None:
@@ -305,7 +275,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await update.effective_message.reply_text(APOLOGY_TEXT)
         except TelegramError:  # the apology must never raise out of the error handler
             logger.exception("could not send the apology")
-    services: BotServices | None = context.bot_data.get(SERVICES_KEY)
+    services = context.bot_data.services
     if services is None or not services.settings.notify_admins_on_error or context.error is None:
         return
     summary = _summary(update)

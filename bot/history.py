@@ -1,7 +1,8 @@
 """The question log: what staff asked, what they got, and their feedback.
 
-Stored in the same SQLite database as the index, in two tables of its own. Rows older
-than the retention setting are deleted at startup and then once a day.
+Stored in a database of its own (``[history] url``), apart from the index store, so a
+reload writing the index never holds up logging a question. Rows older than the
+retention setting are deleted at startup and then once a day.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, UniqueConstraint, delete
+from sqlalchemy import UniqueConstraint, delete
 from sqlmodel import Field, Session, SQLModel, func, select
 
 from bot.config import HistorySettings
-from index.text.normalize import index_form
+from index.api import index_form, open_database
 
 TOP_QUERIES = 10
 _NOT_WORD = re.compile(r"[\s\W_]+")
@@ -84,17 +85,19 @@ class QuestionHistory:
     """Record questions and feedback, report usage, enforce retention.
 
     Args:
-        engine: the store's engine (tables are created if missing).
-        settings: retention and time zone.
+        settings: the log's database URL, retention and time zone (tables are created
+            if missing).
         now: returns the current UTC time (injectable for tests).
+
+    Raises:
+        StoreError: the log's database cannot be opened or created.
     """
 
-    def __init__(self, engine: Engine, settings: HistorySettings, now=lambda: datetime.now(UTC)) -> None:
-        self.engine = engine
+    def __init__(self, settings: HistorySettings, now=lambda: datetime.now(UTC)) -> None:
+        self.engine = open_database(settings.url, [QuestionLog.__table__, Feedback.__table__])
         self.settings = settings
         self.now = now
         self.zone = ZoneInfo(settings.timezone)
-        SQLModel.metadata.create_all(engine, tables=[QuestionLog.__table__, Feedback.__table__])
         self._last_purge: datetime | None = None
 
     def record_question(

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import InlineKeyboardButtonLimit
 
-CALLBACK_DATA_LIMIT = 64
+CALLBACK_DATA_LIMIT = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
 _CALLBACK = re.compile(r"^(?P<action>[pcfd]):(?P<first>-?\d{1,12})(?::(?P<second>[-+]?\d{1,12}))?$")
 
 

@@ -7,30 +7,24 @@ import re
 from dataclasses import dataclass
 
 from bot.config import ChatSettings
-from bot.render import (
+from bot.render.admin import render_docs_page
+from bot.render.answers import render_answer, render_context
+from bot.render.figures import render_targets
+from bot.render.markup import html_to_text
+from bot.render.texts import (
     EMPTY_QUESTION_TEXT,
+    HELP_TEXT,
     TARGET_USAGE_TEXT,
     UNKNOWN_COMMAND_TEXT,
-    html_to_text,
-    render_answer,
-    render_context,
-    render_docs_page,
-    render_help,
-    render_targets,
+    keyword_too_long,
+    question_too_long,
 )
-from index.figures.lookup import pair_plan_achieved
-from index.library import LiveIndex
+from index.api import Library, parse_target_query
 
 _SPACES = re.compile(r"\s+")
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 MAX_RESULTS = 10
 DOCS_PER_PAGE = 10
-# Questions that ask for a number get the figures block from the target ledger.
-NUMBER_QUESTION = re.compile(
-    r"多少|几[个台套户件项座处条次名家部栋幢万亿]?|目标|任务|指标|完成率|增长|增速|占比|比例|比重|数量|规模|金额|投资额|率是"
-)
-_YEAR_WORD = re.compile(r"^((?:19|20)\d{2})年?$")
-_KIND_WORDS = {"计划": "plan", "目标": "plan", "完成": "achieved", "实际": "achieved", "比率": "rate"}
 
 
 @dataclass(frozen=True)
@@ -69,13 +63,13 @@ class Responder:
     """Turn questions and commands into reply texts (HTML).
 
     Args:
-        live: the index to search.
+        library: the index to search.
         chat: rendering settings (passages per page, excerpt length).
         max_question_chars: longer questions are refused with an explanation.
     """
 
-    def __init__(self, live: LiveIndex, chat: ChatSettings, max_question_chars: int = 500) -> None:
-        self.live = live
+    def __init__(self, library: Library, chat: ChatSettings, max_question_chars: int = 500) -> None:
+        self.library = library
         self.chat = chat
         self.max_question_chars = max_question_chars
 
@@ -91,13 +85,13 @@ class Responder:
         refusal = self._refusal(question)
         if refusal:
             return AnswerPage(refusal, accepted=False)
-        hits = self.live.search(question, k=MAX_RESULTS)
+        parsed = self.library.parse(question)
+        hits = self.library.search(parsed, k=MAX_RESULTS)
         per_page = self.chat.answer_passages
         pages = max(1, math.ceil(len(hits) / per_page))
         page = min(max(page, 0), pages - 1)
         shown = hits[page * per_page : (page + 1) * per_page]
-        wants_figures = page == 0 and NUMBER_QUESTION.search(question)
-        figures = self.live.figures(question) if wants_figures else []
+        figures = self.library.figures(parsed) if page == 0 and parsed.asks_number else []
         text = render_answer(question, shown, self.chat.excerpt_chars, figures, page, pages if hits else 1)
         return AnswerPage(
             text=text,
@@ -110,38 +104,25 @@ class Responder:
 
     def context(self, passage_id: int) -> str:
         """Return a passage with the passages before and after it in its document."""
-        return render_context(self.live.current.neighbours(passage_id), passage_id)
+        return render_context(self.library.context(passage_id), passage_id)
 
     def targets(self, argument: str) -> TargetReply:
-        """Return the /target reply: figures for a keyword, plans beside achievements.
-
-        A year ("2022" or "2022年") and the words 计划/目标, 完成/实际, 比率 among the
-        words filter by year and kind instead of being looked up.
-        """
+        """Return the /target reply: figures for a keyword, plans beside achievements
+        (a year and 计划/完成/比率 among the words filter, see :class:`TargetQuery`)."""
         argument = clean_text(argument)
         if not argument:
             return TargetReply(TARGET_USAGE_TEXT, accepted=False)
         if len(argument) > self.max_question_chars:
-            return TargetReply(f"关键词太长（{len(argument)} 字），请只写要查的指标，例如“加装电梯”。", accepted=False)
-        year, kind, words = None, None, []
-        for word in argument.split(" "):
-            if match := _YEAR_WORD.match(word):
-                year = int(match.group(1))
-            elif word in _KIND_WORDS:
-                kind = _KIND_WORDS[word]
-            else:
-                words.append(word)
-        keyword = " ".join(words)
-        if not keyword:
+            return TargetReply(keyword_too_long(len(argument)), accepted=False)
+        query = parse_target_query(argument)
+        if not query.keyword:
             return TargetReply(TARGET_USAGE_TEXT, accepted=False)
-        records = self.live.targets(keyword, year=year, kind=kind)
-        # Pairs (only with no kind filter) among targets whose indicator names the keyword.
-        named = [r for r in records if r.indicator_match] if kind is None else []
-        return TargetReply(render_targets(argument, records, pair_plan_achieved(named)), len(records))
+        figures, pairs = self.library.target_query(query)
+        return TargetReply(render_targets(argument, figures, pairs), len(figures))
 
     def docs_page(self, page: int) -> tuple[str, int]:
         """Return a page of the indexed documents and the number of pages."""
-        return render_docs_page(self.live.document_summaries(), page, DOCS_PER_PAGE)
+        return render_docs_page(self.library.documents(), page, DOCS_PER_PAGE)
 
     def console_reply(self, line: str) -> str | None:
         """Return the reply to one console line, as the Telegram bot would; None for a
@@ -155,7 +136,7 @@ class Responder:
             return self.answer(line)
         name, argument = command.group(1).lower(), command.group(2) or ""
         if name in ("start", "help"):
-            return render_help()
+            return HELP_TEXT
         if name == "ask":
             return self.answer(argument)
         if name in ("target", "t"):
@@ -166,10 +147,7 @@ class Responder:
         if not question:
             return EMPTY_QUESTION_TEXT
         if len(question) > self.max_question_chars:
-            return (
-                f"问题太长（{len(question)} 字）。请把问题精简到 {self.max_question_chars} 字以内，"
-                "只写想查的事项，例如“加装电梯完成了多少台”。"
-            )
+            return question_too_long(len(question), self.max_question_chars)
         return None
 
 

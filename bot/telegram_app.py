@@ -1,4 +1,4 @@
-"""Wire the Telegram application: a gate, handlers in menu order, one error handler."""
+"""Wire the Telegram application: filters, a gate, handlers in menu order, one error handler."""
 
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ from telegram.request import BaseRequest
 from bot import handlers
 from bot.access import AccessPolicy, RateLimiter, RefusalMemory
 from bot.config import BotConfig
+from bot.context import CONTEXT_TYPES, BotServices
+from bot.filters import ADDRESSED
 from bot.history import QuestionHistory
 from bot.replies import Responder
-from index.library import LiveIndex
+from index.api import CorpusAdmin, Library
 
 ADMIN_COMMANDS = ["reload", "docs", "remove", "stats"]
 MENU = [
@@ -28,11 +30,12 @@ MENU = [
     BotCommand("ask", "提问（群聊中使用）"),
     BotCommand("target", "查数字和目标，如 /target 加装电梯"),
 ]
+THROTTLE_NOTICE_SECONDS = 60
 
 
 def build_application(
     config: BotConfig,
-    live: LiveIndex,
+    library: Library,
     token: str,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
@@ -41,7 +44,7 @@ def build_application(
 
     Args:
         config: all settings (Bot API URLs, allow-lists, limits, history).
-        live: the opened index.
+        library: the opened index.
         token: the bot token from BotFather.
         request, get_updates_request: transport overrides (tests pass recording ones).
     """
@@ -51,6 +54,7 @@ def build_application(
         .token(token)
         .base_url(telegram.base_url)
         .base_file_url(telegram.base_file_url)
+        .context_types(CONTEXT_TYPES)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .concurrent_updates(True)  # a reload or upload must not hold up others' questions
         .post_init(_post_init)
@@ -60,23 +64,26 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     application = builder.build()
-    history = QuestionHistory(live.engine, config.history)
-    application.bot_data[handlers.SERVICES_KEY] = handlers.BotServices(
-        responder=Responder(live, config.chat, telegram.max_question_chars),
-        history=history,
+    application.bot_data.services = BotServices(
+        library=library,
+        admin=CorpusAdmin(library),
+        responder=Responder(library, config.chat, telegram.max_question_chars),
+        history=QuestionHistory(config.history),
         policy=AccessPolicy(telegram),
         limiter=RateLimiter(telegram.rate_limit_per_minute),
         refused=RefusalMemory(),
-        throttled=RefusalMemory(repeat_after=60),
+        throttled=RefusalMemory(repeat_after=THROTTLE_NOTICE_SECONDS),
         settings=telegram,
     )
     admins = filters.User(user_id=telegram.admins)  # with no admins configured it matches no one
+    questions = filters.TEXT & ~filters.COMMAND
 
+    application.add_handler(MessageHandler(~ADDRESSED, handlers.ignore), group=-2)
     application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
     application.add_handler(CommandHandler(["start", "help"], handlers.start))
     application.add_handler(CommandHandler("ask", handlers.ask))
     application.add_handler(CommandHandler(["target", "t"], handlers.target))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.question))
+    application.add_handler(MessageHandler(questions, handlers.question))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(CommandHandler("reload", handlers.reload, filters=admins))
     application.add_handler(CommandHandler("docs", handlers.docs, filters=admins))
@@ -93,5 +100,4 @@ def build_application(
 async def _post_init(application: Application) -> None:
     """Publish the command menu and apply the history retention at startup."""
     await application.bot.set_my_commands(MENU)
-    services: handlers.BotServices = application.bot_data[handlers.SERVICES_KEY]
-    services.history.purge()
+    application.bot_data.services.history.purge()

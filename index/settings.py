@@ -13,6 +13,9 @@ from index.ingest.passages import PassageLimits
 from index.text.lexicon import LexiconPaths
 
 BM25_VARIANTS = ("lucene", "okapi", "plus", "l")
+MEGABYTE = 1_048_576
+# Report files larger than this are refused (config.toml [corpus] max_file_mb).
+DEFAULT_MAX_FILE_BYTES = 20 * MEGABYTE
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class IndexSettings:
     corpus_dir: Path
     storage_url: str
     removed_dir: Path | None = None
-    max_file_bytes: int = 20 * 1024 * 1024
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     lexicon: LexiconPaths = field(default_factory=LexiconPaths)
     ranking: RankingSettings = field(default_factory=RankingSettings)
     passage_limits: PassageLimits = field(default_factory=PassageLimits)

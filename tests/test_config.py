@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, HistorySettings, TelegramSettings, load_config
-from index.text.lexicon import LexiconPaths
+from bot.config import SECTIONS, ConfigError, TelegramSettings, load_config
+from index.api import LexiconPaths
 from tests.conftest import PROJECT_DIR
 
 
@@ -40,14 +43,33 @@ def test_bad_access_settings_are_named(tmp_path, content, message):
         load_config(path)
 
 
-def test_bundled_config_matches_the_defaults():
+def test_bundled_config_documents_every_setting_with_its_default():
+    text = (PROJECT_DIR / "config.toml").read_text(encoding="utf-8")
+    raw = tomllib.loads(text)
+    assert list(raw) == list(SECTIONS)
+    for name, cls in SECTIONS.items():
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+        for key, value in raw[name].items():
+            expected = defaults[key]
+            assert value == (list(expected) if isinstance(expected, frozenset) else expected), f"[{name}] {key}"
+        for key in set(defaults) - set(raw[name]):  # optional paths are shown commented out
+            assert re.search(rf"^# {key} = ", text, re.MULTILINE), f"[{name}] {key} is not documented"
     bundled = load_config(PROJECT_DIR / "config.toml")
     assert bundled.index.corpus_dir == PROJECT_DIR / "corpus"
     assert bundled.index.storage_url == f"sqlite:///{PROJECT_DIR / 'data' / 'bureau.db'}"
+    assert bundled.history.url == f"sqlite:///{PROJECT_DIR / 'data' / 'history.db'}"
     assert bundled.index.lexicon == LexiconPaths()
-    assert bundled.chat.answer_passages == 3
-    assert bundled.telegram.base_url == "https://api.telegram.org/bot"
-    assert bundled.telegram == TelegramSettings() and bundled.history == HistorySettings()
+    assert bundled.telegram == TelegramSettings()
+
+
+def test_misspelt_key_names_the_nearest_one_in_both_languages(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[corpus]\ndirr = "reports"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert "[corpus.dirr]" in message and "没有这个设置项" in message and "did you mean dir?" in message
+    assert "\n" not in message
 
 
 def test_partial_config_resolves_relative_paths_against_its_folder(tmp_path, monkeypatch):

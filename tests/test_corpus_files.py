@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from index.api import CorpusAdmin, DocumentNotFound, DocumentReadError, DocumentRejected, ReloadError
 from index.ingest.corpus_files import MAX_NAME_CHARS, move_aside, safe_file_name, save_report
-from index.ingest.readers import DocumentReadError
-from index.ingest.sync import ReloadError
-from index.library import DocumentNotFound, DocumentRejected, LiveIndex
-from tests.conftest import make_settings
+from tests.conftest import open_library
 
 REPORT = "区住建局2024年工作总结\n一、2024年工作回顾\n全年新建口袋公园9个。\n".encode()
 
@@ -50,12 +48,15 @@ def test_save_is_atomic_and_move_aside_keeps_the_file(tmp_path):
 
 @pytest.fixture
 def live(tmp_path, seed_corpus):
-    index = LiveIndex(make_settings(tmp_path, seed_corpus), notice=lambda message: None)
-    index.open()
-    return index
+    return open_library(tmp_path, seed_corpus)
 
 
-def test_add_document_rejects_unreadable_files_without_touching_the_corpus(live):
+@pytest.fixture
+def admin(live):
+    return CorpusAdmin(live)
+
+
+def test_add_document_rejects_unreadable_files_without_touching_the_corpus(live, admin):
     before = sorted(p.name for p in live.settings.corpus_dir.iterdir())
     for name, content, reason in [
         ("空.txt", b"", "文件为空"),
@@ -64,41 +65,41 @@ def test_add_document_rejects_unreadable_files_without_touching_the_corpus(live)
         ("表.xlsx", b"x", "不支持"),
     ]:
         with pytest.raises(DocumentRejected, match=reason):
-            live.add_document(name, content)
+            admin.add(name, content)
     assert sorted(p.name for p in live.settings.corpus_dir.iterdir()) == before
 
 
-def test_add_document_rolls_back_when_the_store_refuses(live):
+def test_add_document_rolls_back_when_the_store_refuses(live, admin):
     with live.engine.begin() as connection:
         connection.execute(
             text("CREATE TRIGGER refuse_documents BEFORE INSERT ON document BEGIN SELECT RAISE(ABORT, 'full'); END")
         )
     serving = live.current
     with pytest.raises(ReloadError, match="无法写入索引数据库"):
-        live.add_document("2024总结.txt", REPORT)
+        admin.add("2024总结.txt", REPORT)
     assert not (live.settings.corpus_dir / "2024总结.txt").exists()
     assert live.current is serving
 
 
-def test_replacing_restores_the_old_file_on_failure(live):
-    live.add_document("2024总结.txt", REPORT)
+def test_replacing_restores_the_old_file_on_failure(live, admin):
+    admin.add("2024总结.txt", REPORT)
     with live.engine.begin() as connection:
         connection.execute(
             text("CREATE TRIGGER refuse_passages BEFORE INSERT ON passage BEGIN SELECT RAISE(ABORT, 'full'); END")
         )
     with pytest.raises(ReloadError):
-        live.add_document("2024总结.txt", REPORT.replace("9个".encode(), "12个".encode()))
+        admin.add("2024总结.txt", REPORT.replace("9个".encode(), "12个".encode()))
     assert (live.settings.corpus_dir / "2024总结.txt").read_bytes() == REPORT
     assert not list(live.settings.removed_folder.iterdir())
 
 
-def test_remove_document_moves_the_file_aside(live):
-    change = live.remove_document("区住建局2022年工作总结和2023年工作思路的汇报")  # by title
+def test_remove_document_moves_the_file_aside(live, admin):
+    change = admin.remove("区住建局2022年工作总结和2023年工作思路的汇报")  # by title
     assert change.doc_id == "002_88c0d581ec614d59.txt"
     assert change.moved_to.exists() and change.moved_to.parent == live.settings.removed_folder
     assert len(live.documents()) == 4
     with pytest.raises(DocumentNotFound) as ambiguous:
-        live.remove_document("00")
+        admin.remove("00")
     assert len(ambiguous.value.candidates) == 4
     with pytest.raises(DocumentNotFound, match="没有名为"):
-        live.remove_document("不存在的报告")
+        admin.remove("不存在的报告")

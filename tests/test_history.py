@@ -9,7 +9,6 @@ from sqlmodel import Session, select
 
 from bot.config import HistorySettings
 from bot.history import Feedback, QuestionHistory, normalize_question
-from index.store.engine import create_store_engine
 
 
 class Now:
@@ -23,8 +22,8 @@ class Now:
 @pytest.fixture
 def history(tmp_path):
     now = Now(datetime(2026, 3, 10, 1, 30, tzinfo=UTC))  # 09:30 in Shanghai
-    engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
-    return QuestionHistory(engine, HistorySettings(retention_days=30, timezone="Asia/Shanghai"), now), now
+    settings = HistorySettings(url=f"sqlite:///{tmp_path / 'history.db'}", retention_days=30, timezone="Asia/Shanghai")
+    return QuestionHistory(settings, now), now
 
 
 def test_questions_feedback_and_stats(history):

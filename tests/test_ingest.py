@@ -8,11 +8,10 @@ import shutil
 import pytest
 from sqlmodel import Session, select
 
-from index.ingest.sync import ReloadError
-from index.library import LiveIndex, ReloadBusyError
+from index.api import Library, ReloadBusyError, ReloadError
 from index.store.models import Document, Passage
 from index.text.lexicon import LexiconPaths
-from tests.conftest import make_settings, seed_text
+from tests.conftest import make_settings, open_library, seed_text, silent
 
 NEW_REPORT = (
     "区住建局2024年工作计划\n"
@@ -22,42 +21,42 @@ NEW_REPORT = (
 )
 
 
-def open_live(tmp_path, corpus, **overrides) -> LiveIndex:
-    live = LiveIndex(make_settings(tmp_path, corpus, **overrides), notice=lambda message: None)
-    live.open()
-    return live
+def stored_with_token(live: Library, token: str) -> list[int]:
+    """Ids of the stored passages whose tokens include ``token``."""
+    with Session(live.engine) as session:
+        return [p.id for p in session.exec(select(Passage)) if token in json.loads(p.tokens)]
 
 
-def doc_ids(live: LiveIndex) -> set[str]:
+def doc_ids(live: Library) -> set[str]:
     return {d.id for d in live.documents()}
 
 
-def test_first_open_builds_the_index_from_the_corpus(tmp_path, seed_corpus):
+def test_first_open_builds_the_index_from_the_corpus(tmp_path, fresh_seed_corpus):
     notes: list[str] = []
-    live = LiveIndex(make_settings(tmp_path, seed_corpus), notice=notes.append)
+    live = Library(make_settings(tmp_path, fresh_seed_corpus), notice=notes.append)
     report = live.open()
-    assert report is not None and sorted(report.added) == sorted(p.name for p in seed_corpus.iterdir())
+    assert report is not None and sorted(report.added) == sorted(p.name for p in fresh_seed_corpus.iterdir())
     assert report.failed == []
     assert "索引为空" in notes[0]
     assert len(live.current) == report.passages > 100
 
 
 def test_open_uses_stored_tokens_without_retokenizing(tmp_path, seed_corpus):
-    first = open_live(tmp_path, seed_corpus)
+    first = open_library(tmp_path, seed_corpus)
     with Session(first.engine) as session:
         passage = session.exec(select(Passage).where(Passage.text.contains("龙湖整改工作累计拆除"))).one()
         passage.tokens = json.dumps(["zzmarker"])  # a token the tokenizer could never produce
         session.add(passage)
         session.commit()
         text = passage.text
-    second = LiveIndex(first.settings, notice=lambda message: None)
+    second = Library(first.settings, notice=silent)
     assert second.open() is None  # nothing to sync: the store was used as is
     hits = second.search("zzmarker")
     assert [h.passage.text for h in hits] == [text]
 
 
 def test_reload_adds_changes_and_removes(tmp_path, seed_corpus):
-    live = open_live(tmp_path, seed_corpus)
+    live = open_library(tmp_path, seed_corpus)
     (seed_corpus / "2024计划.txt").write_text(NEW_REPORT, encoding="utf-8")
     changed = next(seed_corpus.glob("001_*.txt"))
     changed.write_text(changed.read_text(encoding="utf-8") + "\n六、补充\n全年新建口袋公园9个。\n", encoding="utf-8")
@@ -79,7 +78,7 @@ def test_reload_adds_changes_and_removes(tmp_path, seed_corpus):
 
 
 def test_reload_without_changes_changes_nothing(tmp_path, seed_corpus):
-    live = open_live(tmp_path, seed_corpus)
+    live = open_library(tmp_path, seed_corpus)
     before = {d.id: d.ingested_at for d in live.documents()}
     report = live.reload()
     assert not report.changed and report.failed == []
@@ -94,8 +93,8 @@ def test_bad_files_are_reported_and_the_others_loaded(tmp_path, seed_corpus):
     (seed_corpus / "gbk报告.txt").write_bytes(NEW_REPORT.encode("gbk"))
     (seed_corpus / "utf16报告.txt").write_bytes(seed_text("004").replace("停工通知", "停工令").encode("utf-16"))
     (seed_corpus / ".hidden.txt").write_text("临时文件", encoding="utf-8")
-    live = LiveIndex(make_settings(tmp_path, seed_corpus), notice=lambda message: None)
-    report = live.open()
+    live = open_library(tmp_path, seed_corpus)
+    report = live.reload()
     reasons = {f.doc_id: f.reason for f in report.failed}
     assert set(reasons) == {"空白.txt", "图片.txt", "损坏.docx", "旧格式.doc"}
     assert "文件为空" in reasons["空白.txt"] and "另存为 .docx" in reasons["旧格式.doc"]
@@ -106,7 +105,7 @@ def test_bad_files_are_reported_and_the_others_loaded(tmp_path, seed_corpus):
 
 
 def test_changed_file_that_turns_bad_keeps_its_previous_version(tmp_path, seed_corpus):
-    live = open_live(tmp_path, seed_corpus)
+    live = open_library(tmp_path, seed_corpus)
     target = next(seed_corpus.glob("002_*.txt"))
     target.write_bytes(b"")
     report = live.reload()
@@ -116,7 +115,7 @@ def test_changed_file_that_turns_bad_keeps_its_previous_version(tmp_path, seed_c
 
 
 def test_missing_corpus_folder_keeps_the_previous_index(tmp_path, seed_corpus):
-    live = open_live(tmp_path, seed_corpus)
+    live = open_library(tmp_path, seed_corpus)
     serving = live.current
     shutil.rmtree(seed_corpus)
     with pytest.raises(ReloadError, match="语料目录不存在"):
@@ -126,7 +125,7 @@ def test_missing_corpus_folder_keeps_the_previous_index(tmp_path, seed_corpus):
 
 
 def test_emptied_corpus_folder_is_refused(tmp_path, seed_corpus):
-    live = open_live(tmp_path, seed_corpus)
+    live = open_library(tmp_path, seed_corpus)
     for path in seed_corpus.iterdir():
         path.unlink()
     with pytest.raises(ReloadError, match="防止误删"):
@@ -137,7 +136,7 @@ def test_emptied_corpus_folder_is_refused(tmp_path, seed_corpus):
 def test_broken_lexicon_keeps_the_previous_index(tmp_path, seed_corpus):
     synonyms = tmp_path / "synonyms.txt"
     synonyms.write_text("保障性租赁住房 保租房\n", encoding="utf-8")
-    live = open_live(tmp_path, seed_corpus, lexicon=LexiconPaths(synonyms=synonyms))
+    live = open_library(tmp_path, seed_corpus, lexicon=LexiconPaths(synonyms=synonyms))
     serving = live.current
     synonyms.write_text("保租房\n", encoding="utf-8")
     with pytest.raises(ReloadError, match="词表有误"):
@@ -148,16 +147,17 @@ def test_broken_lexicon_keeps_the_previous_index(tmp_path, seed_corpus):
 def test_edited_lexicon_retokenizes_stored_passages(tmp_path, seed_corpus):
     user_dict = tmp_path / "userdict.txt"
     user_dict.write_text("加装电梯\n", encoding="utf-8")
-    live = open_live(tmp_path, seed_corpus, lexicon=LexiconPaths(user_dict=user_dict))
-    assert "金名片" not in live.search("金名片")[0].matched  # jieba cuts it 金 / 名片
+    live = open_library(tmp_path, seed_corpus, lexicon=LexiconPaths(user_dict=user_dict))
+    assert not stored_with_token(live, "金名片")  # jieba cuts it 金 / 名片
     user_dict.write_text("加装电梯\n金名片\n", encoding="utf-8")
     report = live.reload()
     assert report.retokenized == report.passages
-    assert "金名片" in live.search("金名片")[0].matched
+    with_token = stored_with_token(live, "金名片")
+    assert with_token and live.search("金名片")[0].passage.id in with_token
 
 
 def test_concurrent_reload_is_refused(tmp_path, seed_corpus):
-    live = open_live(tmp_path, seed_corpus)
+    live = open_library(tmp_path, seed_corpus)
     started = []
 
     def progress(done, total, doc_id):
@@ -172,7 +172,7 @@ def test_concurrent_reload_is_refused(tmp_path, seed_corpus):
 
 
 def test_document_metadata_is_stored(tmp_path, seed_corpus):
-    live = open_live(tmp_path, seed_corpus)
+    live = open_library(tmp_path, seed_corpus)
     with Session(live.engine) as session:
         document = session.get(Document, next(seed_corpus.glob("002_*.txt")).name)
     assert document.title == "区住建局2022年工作总结和2023年工作思路的汇报"

@@ -6,12 +6,12 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.config import ChatSettings
-from bot.render import html_to_text
+from bot.render.markup import html_to_text
 from bot.replies import Responder
-from index.figures.lookup import pair_plan_achieved
-from index.library import LiveIndex
+from index.api import Library
+from index.figures.pairing import pair_plans
 from index.store.models import Target
-from tests.conftest import make_settings
+from tests.conftest import make_settings, open_library, silent
 from tests.telegram_html import assert_telegram_html
 
 PLAN_2024 = (
@@ -38,13 +38,12 @@ def reports_2024(tmp_path):
     (corpus / "2024计划.txt").write_text(PLAN_2024, encoding="utf-8")
     (corpus / "2024总结.txt").write_text(SUMMARY_2024, encoding="utf-8")
     (corpus / "基本情况.txt").write_text(FACTS, encoding="utf-8")
-    live = LiveIndex(make_settings(tmp_path, corpus), notice=lambda message: None)
-    live.open()
-    return live
+    return open_library(tmp_path, corpus)
 
 
-def test_reload_stores_targets_and_reextracts_only_changed_documents(tmp_path, seed_corpus):
-    live = LiveIndex(make_settings(tmp_path, seed_corpus), notice=lambda message: None)
+def test_reload_stores_targets_and_reextracts_only_changed_documents(tmp_path, fresh_seed_corpus):
+    seed_corpus = fresh_seed_corpus
+    live = Library(make_settings(tmp_path, seed_corpus), notice=silent)
     report = live.open()
     assert report.targets > 150
     with Session(live.engine) as session:
@@ -63,8 +62,7 @@ def test_reload_stores_targets_and_reextracts_only_changed_documents(tmp_path, s
 
 
 def test_removed_document_takes_its_targets(tmp_path, seed_corpus):
-    live = LiveIndex(make_settings(tmp_path, seed_corpus), notice=lambda message: None)
-    live.open()
+    live = open_library(tmp_path, seed_corpus)
     removed = next(seed_corpus.glob("002_*.txt"))
     removed.unlink()
     live.reload()
@@ -133,14 +131,14 @@ def test_no_figures_for_unrelated_questions(seed_index, question):
 
 def test_plan_and_achievement_are_paired_across_reports(reports_2024):
     named = [r for r in reports_2024.targets("保障性租赁住房") if r.indicator_match]
-    (pair,) = pair_plan_achieved(named)
+    (pair,) = pair_plans(named)
     assert (pair.plan.value, pair.achieved.value) == (1500.0, 1620.0)
     assert pair.plan.doc_id == "2024计划.txt" and pair.achieved.doc_id == "2024总结.txt"
     assert pair.met is True
     named = [r for r in reports_2024.targets("老旧小区改造", year=2024) if r.indicator_match]
-    (missed,) = pair_plan_achieved(named)
+    (missed,) = pair_plans(named)
     assert (missed.plan.value, missed.achieved.value, missed.met) == (20.0, 18.0, False)
-    (unknown,) = pair_plan_achieved(reports_2024.targets("加装电梯"))
+    (unknown,) = pair_plans(reports_2024.targets("加装电梯"))
     assert unknown.met is None  # the achieved figure is redacted
 
 

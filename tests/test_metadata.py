@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from index.ingest.metadata import document_kind, find_title, issuing_level, passage_year, years_in
+from index.ingest.metadata import document_kind, find_title, issuing_level, passage_year
 from index.ingest.passages import split_passages
 from index.text.normalize import clean_display_line
+from index.text.periods import years_in
 from tests.conftest import seed_text
 
 

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-from bot.render import (
-    TELEGRAM_TEXT_LIMIT,
-    citation,
-    excerpt,
-    highlight,
-    html_to_text,
-    render_answer,
-    render_help,
-    render_no_answer,
-)
-from index.search.searcher import IndexedPassage, SearchHit
+from bot.render.answers import citation, excerpt, highlight, render_answer, render_no_answer
+from bot.render.markup import TEXT_LIMIT, html_to_text
+from bot.render.texts import HELP_TEXT
+from index.api import Hit, PassageView
+from index.search.results import highlight_spans
 from tests.telegram_html import assert_telegram_html
 
+SECTION = ("一、2022年重点工作", "（一）城市更新")
 
-def hit(text: str, matched=("加装电梯",), rank: int = 1, section: str = "一、2022年重点工作 › （一）城市更新"):
-    passage = IndexedPassage(rank, "report.txt", "区住建局<2022>工作总结", 2022, section, 0, text)
-    return SearchHit(rank, 10.0 / rank, 1.0, passage, tuple(matched))
+
+def hit(text: str, matched=("加装电梯",), rank: int = 1, section: tuple[str, ...] = SECTION) -> Hit:
+    passage = PassageView(rank, "report.txt", "区住建局<2022>工作总结", 2022, section, 0, text)
+    return Hit(rank, 10.0 / rank, 1.0, passage, highlight_spans(text, matched))
 
 
 def test_answer_cites_document_year_and_section():
-    markup = render_answer("加装电梯完成多少台", [hit("累计完成既有住宅加装电梯*台，提前半年完成。")])
+    markup = render_answer("加装电梯完成多少台", [hit("累计完成既有住宅加装电梯*台，提前半年完成。")], 220)
     text = assert_telegram_html(markup)
     assert "《区住建局<2022>工作总结》 · 2022年" in text
     assert "一、2022年重点工作 › （一）城市更新" in text
@@ -31,39 +27,48 @@ def test_answer_cites_document_year_and_section():
 
 
 def test_highlight_escapes_report_text():
-    assert highlight("A&B <script> 加装电梯", ["加装电梯"]) == "A&amp;B &lt;script&gt; <b>加装电梯</b>"
+    text = "A&B <script> 加装电梯"
+    assert highlight(text, highlight_spans(text, ["加装电梯"])) == "A&amp;B &lt;script&gt; <b>加装电梯</b>"
 
 
-def test_highlight_matches_traditional_spelling_and_skips_single_characters():
-    assert highlight("加裝電梯35台", ["加装电梯", "台"]) == "<b>加裝電梯</b>35台"
+def test_highlight_spans_match_traditional_spelling_and_skip_single_characters():
+    text = "加裝電梯35台"
+    assert highlight_spans(text, ["加装电梯", "台"]) == ((0, 4),)
+    assert highlight(text, ((0, 4),)) == "<b>加裝電梯</b>35台"
+
+
+def test_overlapping_terms_make_one_span():
+    assert highlight_spans("既有住宅加装电梯", ["住宅加装", "加装电梯"]) == ((2, 8),)
 
 
 def test_long_passage_is_trimmed_around_the_match():
     before, after = "开展党史学习教育，推动工作扎实开展。" * 10, "加强作风建设，转变工作作风。" * 10
     text = before + "累计完成既有住宅加装电梯*台。" + after
-    trimmed = excerpt(text, ["加装电梯"], 120)
+    trimmed, spans = excerpt(text, highlight_spans(text, ["加装电梯"]), 120)
     assert "加装电梯" in trimmed
+    assert [trimmed[start:end] for start, end in spans] == ["加装电梯"]
     assert trimmed.startswith("…") and trimmed.endswith("…")
     assert len(trimmed) <= 120 + 2 + 60
 
 
 def test_short_passage_is_not_trimmed():
-    assert excerpt("新增停车位XX个。", ["停车位"], 220) == "新增停车位XX个。"
+    text = "新增停车位XX个。"
+    assert excerpt(text, highlight_spans(text, ["停车位"]), 220) == (text, [(2, 5)])
 
 
 def test_item_lead_is_not_repeated_in_the_citation():
-    section = "二、今年工作总体安排 › 三是加快实施城市更新行动"
+    section = ("二、今年工作总体安排", "三是加快实施城市更新行动")
     assert "三是" not in citation("报告", 2022, section, "三是加快实施城市更新行动。在市委市政府领导下……")
     assert "三是" in citation("报告", 2022, section, "推动老旧小区改造进入新阶段。")
-    shortened = "一、履职尽责方面 › 二是2021年实施的XX个小区XXX户老…"
+    shortened = ("一、履职尽责方面", "二是2021年实施的XX个小区XXX户老…")
     assert "二是" not in citation("报告", 2021, shortened, "二是2021年实施的XX个小区XXX户老旧小区改造已全部开工建设")
 
 
 def test_ten_long_hits_stay_under_the_telegram_limit():
     text = "累计完成既有住宅加装电梯*台，" * 33
-    hits = [hit(text, rank=r, section="一、" + "很长的标题" * 20) for r in range(1, 11)]
+    hits = [hit(text, rank=r, section=("一、" + "很长的标题" * 20,)) for r in range(1, 11)]
     markup = render_answer("加装电梯", hits, excerpt_chars=1000)
-    assert_telegram_html(markup, TELEGRAM_TEXT_LIMIT)
+    assert_telegram_html(markup, TEXT_LIMIT)
 
 
 def test_no_answer_is_honest_and_escaped():
@@ -74,7 +79,7 @@ def test_no_answer_is_honest_and_escaped():
 
 
 def test_help_has_two_example_questions():
-    text = assert_telegram_html(render_help())
+    text = assert_telegram_html(HELP_TEXT)
     assert text.count("？") >= 2 and "/ask" in text
 
 

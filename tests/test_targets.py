@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.devtools.evaluation import evaluate_extraction, load_labelled_figures
-from index.figures.extract import PassageContext, base_quantity, extract_targets, normal_unit
+from index.figures.extract import PassageContext, base_quantity, extract_figures, normal_unit
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -16,7 +16,7 @@ NO_CONTEXT = PassageContext()
 
 
 def figures(text: str, tokenizer, context: PassageContext = NO_CONTEXT):
-    return extract_targets(text, context, tokenizer)
+    return extract_figures(text, context, tokenizer)
 
 
 def only(text: str, tokenizer, context: PassageContext = NO_CONTEXT):

@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import sqlite3
 
 import docx
 import pytest
 import pytest_asyncio
 
-from bot.config import BotConfig, TelegramSettings
-from bot.handlers import APOLOGY_TEXT, SERVICES_KEY
+from bot.config import BotConfig, HistorySettings, TelegramSettings
 from bot.keyboards import CALLBACK_DATA_LIMIT
+from bot.render.texts import APOLOGY_TEXT
 from bot.telegram_app import build_application
-from index.library import LiveIndex
-from tests.conftest import make_settings
+from index.api import Library
+from tests.conftest import open_library
 from tests.telegram_fakes import RecordingRequest, callback_update, document_update, message_update
 from tests.telegram_html import assert_telegram_html
 
@@ -29,17 +30,18 @@ SETTINGS = TelegramSettings(
 )
 
 
-async def _start(live: LiveIndex, settings: TelegramSettings = SETTINGS):
+async def _start(live: Library, history_dir, settings: TelegramSettings = SETTINGS):
     request = RecordingRequest()
-    config = BotConfig(index=live.settings, telegram=settings)
+    history = HistorySettings(url=f"sqlite:///{history_dir / 'history.db'}")
+    config = BotConfig(index=live.settings, telegram=settings, history=history)
     application = build_application(config, live, "123:TEST", request=request, get_updates_request=RecordingRequest())
     await application.initialize()
     return application, request
 
 
 @pytest_asyncio.fixture
-async def telegram(seed_index):
-    application, request = await _start(seed_index)
+async def telegram(seed_index, tmp_path):
+    application, request = await _start(seed_index, tmp_path)
     yield application, request
     await application.shutdown()
 
@@ -47,9 +49,8 @@ async def telegram(seed_index):
 @pytest_asyncio.fixture
 async def admin_telegram(tmp_path, seed_corpus):
     """A bot over a writable corpus, for admin operations that change it."""
-    live = LiveIndex(make_settings(tmp_path, seed_corpus), notice=lambda message: None)
-    live.open()
-    application, request = await _start(live)
+    live = open_library(tmp_path, seed_corpus)
+    application, request = await _start(live, tmp_path)
     yield application, request, live
     await application.shutdown()
 
@@ -137,7 +138,7 @@ async def test_feedback_is_stored(telegram):
     buttons = {b["text"]: b["callback_data"] for row in first["reply_markup"]["inline_keyboard"] for b in row}
     await send(telegram, callback_update(telegram[0].bot, buttons["👍"]))
     assert telegram[1].sent("answerCallbackQuery")[-1]["text"] == "感谢反馈！"
-    stats = telegram[0].bot_data[SERVICES_KEY].history.stats()
+    stats = telegram[0].bot_data.services.history.stats()
     assert stats.thumbs_up >= 1
 
 
@@ -207,8 +208,8 @@ async def test_stranger_is_refused_once_with_their_id(telegram):
 
 
 @pytest.mark.asyncio
-async def test_private_mode_without_allow_lists(seed_index):
-    application, request = await _start(seed_index, TelegramSettings(admins=frozenset({ADMIN})))
+async def test_private_mode_without_allow_lists(seed_index, tmp_path):
+    application, request = await _start(seed_index, tmp_path, TelegramSettings(admins=frozenset({ADMIN})))
     try:
         refused = await one((application, request), "加装电梯", STAFF)
         assert str(STAFF) in refused["text"]
@@ -219,8 +220,8 @@ async def test_private_mode_without_allow_lists(seed_index):
 
 
 @pytest.mark.asyncio
-async def test_open_mode_answers_everyone(seed_index):
-    application, request = await _start(seed_index, TelegramSettings(open=True))
+async def test_open_mode_answers_everyone(seed_index, tmp_path):
+    application, request = await _start(seed_index, tmp_path, TelegramSettings(open=True))
     try:
         assert "加装电梯" in (await one((application, request), "加装电梯", STRANGER))["text"]
     finally:
@@ -257,7 +258,7 @@ async def test_rate_limit_is_explained_once(telegram):
 @pytest.mark.asyncio
 async def test_handler_failure_is_apologised_for_and_admins_told(telegram, monkeypatch):
     application, _request = telegram
-    responder = application.bot_data[SERVICES_KEY].responder
+    responder = application.bot_data.services.responder
 
     def broken(question: str, page: int = 0):
         raise RuntimeError("index exploded")
@@ -369,9 +370,8 @@ async def test_docs_pages_with_buttons(tmp_path):
         (corpus / f"报告{number:02d}.txt").write_text(
             f"一、2024年重点工作\n新建口袋公园{number + 1}个。\n", encoding="utf-8"
         )
-    live = LiveIndex(make_settings(tmp_path, corpus), notice=lambda message: None)
-    live.open()
-    application, request = await _start(live, dataclasses.replace(SETTINGS))
+    live = open_library(tmp_path, corpus)
+    application, request = await _start(live, tmp_path, dataclasses.replace(SETTINGS))
     try:
         (listing,) = await say((application, request), "/docs", ADMIN)
         assert "第 1/2 页" in listing["text"]
@@ -385,16 +385,20 @@ async def test_docs_pages_with_buttons(tmp_path):
 @pytest.mark.asyncio
 async def test_questions_are_answered_while_a_reload_runs(admin_telegram):
     application, request, live = admin_telegram
-    for copy in range(8):  # forty new reports: a reload of a few seconds
+    for copy in range(2):  # ten new reports to write into the store
         for path in sorted(live.settings.corpus_dir.glob("00*.txt"))[:5]:
             (live.settings.corpus_dir / f"copy{copy}_{path.name}").write_bytes(path.read_bytes())
-    reload_task = asyncio.create_task(application.process_update(message_update(application.bot, "/reload", ADMIN)))
-    await asyncio.sleep(0.5)
-    assert not reload_task.done()
-    before = len(request.calls)
-    await application.process_update(message_update(application.bot, "旱厕改造", STAFF))
-    answered = [p for name, p in request.calls[before:] if name == "sendMessage" and p["chat_id"] == STAFF]
-    assert answered and "旱厕" in answered[0]["text"]
-    assert not reload_task.done()  # the answer came while the reload was still running
+    store = sqlite3.connect(live.engine.url.database, isolation_level=None)
+    store.execute("BEGIN IMMEDIATE")  # hold the store's write lock: the reload cannot finish until released
+    try:
+        reload_task = asyncio.create_task(application.process_update(message_update(application.bot, "/reload", ADMIN)))
+        before = len(request.calls)
+        await application.process_update(message_update(application.bot, "旱厕改造", STAFF))
+        answered = [p for name, p in request.calls[before:] if name == "sendMessage" and p["chat_id"] == STAFF]
+        assert answered and "旱厕" in answered[0]["text"]
+        assert not reload_task.done()  # the answer came while the reload was still running
+    finally:
+        store.execute("COMMIT")
+        store.close()
     await reload_task
-    assert "新增 40" in request.sent("editMessageText")[-1]["text"]
+    assert "新增 10" in request.sent("editMessageText")[-1]["text"]

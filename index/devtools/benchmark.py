@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from index.devtools.evaluation import load_questions
-from index.library import LiveIndex
+from index.library import Library
 from index.settings import IndexSettings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -38,12 +38,12 @@ def benchmark(corpus: Path, questions: list[str], copies: int, rounds: int) -> d
         settings = IndexSettings(corpus_dir=replicated, storage_url=f"sqlite:///{work / 'store.db'}")
 
         started = time.perf_counter()
-        first = LiveIndex(settings, notice=lambda message: None)
+        first = Library(settings, notice=lambda message: None)
         report = first.open()
         cold_ingest = time.perf_counter() - started
 
         started = time.perf_counter()
-        warm = LiveIndex(settings, notice=lambda message: None)
+        warm = Library(settings, notice=lambda message: None)
         warm.open()
         warm_open = time.perf_counter() - started
 

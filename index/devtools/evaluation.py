@@ -17,11 +17,14 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.figures.extract import PassageContext, TargetDraft, extract_targets, normal_unit
-from index.library import LiveIndex
-from index.search.searcher import SearchIndex
-from index.store.models import SECTION_SEPARATOR
+from sqlmodel import Session, select
+
+from index.figures.extract import PassageContext, extract_figures, normal_unit
+from index.figures.model import Figure
+from index.library import Library
+from index.store.models import Document, Passage, split_section
 from index.text.normalize import index_form
+from index.text.segmentation import Tokenizer
 
 RECALL_KS = (1, 3, 5)
 MRR_DEPTH = 10
@@ -95,11 +98,11 @@ def load_questions(path: Path) -> list[JudgedQuestion]:
     return questions
 
 
-def evaluate(index: SearchIndex, questions: list[JudgedQuestion]) -> EvaluationReport:
+def evaluate(library: Library, questions: list[JudgedQuestion]) -> EvaluationReport:
     """Search every question (top ``MRR_DEPTH``) and score the rankings."""
     outcomes = []
     for question in questions:
-        hits = index.search(question.question, k=MRR_DEPTH)
+        hits = library.search(question.question, k=MRR_DEPTH)
         rank = next(
             (hit.rank for hit in hits if any(r in hit.passage.text for r in question.relevant)),
             None,
@@ -108,15 +111,16 @@ def evaluate(index: SearchIndex, questions: list[JudgedQuestion]) -> EvaluationR
     count = max(len(outcomes), 1)
     recall = {k: sum(1 for o in outcomes if o.first_hit_rank and o.first_hit_rank <= k) / count for k in RECALL_KS}
     mrr = sum(1 / o.first_hit_rank for o in outcomes if o.first_hit_rank) / count
-    return EvaluationReport(recall, mrr, outcomes, passage_length_stats(index))
+    return EvaluationReport(recall, mrr, outcomes, passage_length_stats(library.passage_lengths()))
 
 
-def passage_length_stats(index: SearchIndex) -> dict[str, float]:
-    """Return mean, median, min, max passage length in characters and the share of
-    passages between 60 and 300 characters."""
-    lengths = [len(p.text) for p in index.passages] or [0]
+def passage_length_stats(lengths: list[int]) -> dict[str, float]:
+    """Return the count, mean, median, min, max of passage lengths (characters) and the
+    share of passages between 60 and 300 characters."""
+    count = len(lengths)
+    lengths = lengths or [0]
     return {
-        "count": len(index.passages),
+        "count": count,
         "mean": round(statistics.mean(lengths), 1),
         "median": statistics.median(lengths),
         "min": min(lengths),
@@ -203,20 +207,18 @@ def load_labelled_figures(path: Path) -> list[LabelledSentence]:
     return sentences
 
 
-def evaluate_extraction(sentences: list[LabelledSentence], live: LiveIndex) -> ExtractionReport:
+def evaluate_extraction(sentences: list[LabelledSentence], library: Library) -> ExtractionReport:
     """Extract figures from each labelled sentence and compare with the labels.
 
     A sentence found in an indexed passage is extracted in place, with the passage's
     section, year and document (as ingest does); any other sentence on its own.
     """
-    passages = live.current.passages
-    documents = {d.id: d for d in live.documents()}
-    tokenizer = live.current.tokenizer
+    tokenizer = library.tokenizer
     counts = {"labelled": 0, "predicted": 0, "matched": 0, "kind": 0, "value": 0, "qualifier": 0}
     misses: list[str] = []
     spurious: list[str] = []
     for sentence in sentences:
-        drafts = _figures_in_context(sentence.text, passages, documents, tokenizer)
+        drafts = _figures_in_context(sentence.text, library, tokenizer)
         gold = list(sentence.figures)
         counts["labelled"] += len(gold)
         counts["predicted"] += len(drafts)
@@ -245,13 +247,15 @@ def evaluate_extraction(sentences: list[LabelledSentence], live: LiveIndex) -> E
     )
 
 
-def _figures_in_context(text, passages, documents, tokenizer) -> list[TargetDraft]:
-    passage = next((p for p in passages if text in p.text), None)
-    if passage is None:
-        return extract_targets(text, PassageContext(), tokenizer)
-    document = documents[passage.doc_id]
-    section = tuple(label for label in passage.section.split(SECTION_SEPARATOR) if label)
-    context = PassageContext(section, passage.year, document.kind, tuple(document.year_list))
+def _figures_in_context(text: str, library: Library, tokenizer: Tokenizer) -> list[Figure]:
+    with Session(library.engine) as session:
+        found = session.exec(
+            select(Passage, Document).join(Document, Passage.doc_id == Document.id).where(Passage.text.contains(text))
+        ).first()
+    if found is None:
+        return extract_figures(text, PassageContext(), tokenizer)
+    passage, document = found
+    context = PassageContext(split_section(passage.section), passage.year, document.kind, tuple(document.year_list))
     start = passage.text.index(text)
-    drafts = extract_targets(passage.text, context, tokenizer)
+    drafts = extract_figures(passage.text, context, tokenizer)
     return [d for d in drafts if start <= d.start and d.end <= start + len(text)]

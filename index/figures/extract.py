@@ -22,13 +22,13 @@ from dataclasses import dataclass
 import cn2an
 import jieba.posseg
 
+from index.figures.model import Figure
 from index.text.normalize import index_form
+from index.text.periods import PART_OF_YEAR, YEAR_IN_TEXT
 from index.text.segmentation import Tokenizer
 
 # Bumped whenever extraction changes in code, so stored targets are re-extracted on reload.
 EXTRACTOR_VERSION = "1"
-TARGET_KINDS = ("plan", "achieved", "rate", "other")
-KIND_LABELS = {"plan": "计划", "achieved": "完成", "rate": "比率", "other": "其他"}
 
 _CN_DIGITS = "零〇一二两三四五六七八九"
 _CN_NUMERAL = rf"[{_CN_DIGITS}十百千万亿]+(?:点[{_CN_DIGITS}]+)?"
@@ -84,11 +84,6 @@ _STRONG_ACHIEVED_CUES = ("已经", "已", "累计", "共计", "超额", "实际"
 _WEAK_ACHIEVED_CUES = ("完成", "实现", "建成", "完工", "竣工", "办结", "创成", "达到", "达")
 _REVIEW_SECTION = re.compile(r"回顾|总结|成绩|亮点|做法|完成情况|成效")
 _PLAN_SECTION = re.compile(r"计划|思路|打算|安排|重点工作|目标|任务")
-_YEAR = re.compile(r"((?:19|20)\d{2})年")
-_PART_OF_YEAR = re.compile(
-    r"上半年|下半年|前三季度|(?:第?[一二三四1-4])季度|(?:\d{1,2}|[xX*]+)\s*[-至~—]\s*(?:\d{1,2}|[xX*]+)月"
-)
-
 # Indicator cleaning: context words that are not part of what is counted.
 _LEADING_JUNK = re.compile(
     r"^(?:[一二三四五六七八九十]{1,3}[是要]|其中|另外|同时|截至目前|目前|截至[^,]{0,8}?(?:底|日)|全年|今年|年内|年底前|上半年|下半年|\d{4}年|"
@@ -121,43 +116,9 @@ class PassageContext:
     doc_years: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
-class TargetDraft:
-    """One figure found in a passage.
-
-    Attributes:
-        indicator: what is counted, a short phrase from the text.
-        value: the number as a float (lower bound of a range); None when redacted or
-            missing. Magnitude stays in the unit: 6.28 with unit 亿元.
-        value_text: the figure as written (``***``, ``6.28``, ``二十``, ``2900余``,
-            ``3至5``); empty when the number is missing.
-        unit: as written, with magnitude and bracket (``万套（间）``, ``%``).
-        qualifier: 约, 余, 多, 以上, 不少于, 超过, 区间 (a range) …, or None.
-        kind: plan, achieved, rate or other.
-        year: the year the figure is about, or None.
-        period: the year with half, quarter or month range ("2023年上半年"), or None.
-        redacted: the number is masked or missing in the copy.
-        sentence: the sentence it came from (display text).
-        start, end: offsets of the figure in the passage text.
-    """
-
-    indicator: str
-    value: float | None
-    value_text: str
-    unit: str
-    qualifier: str | None
-    kind: str
-    year: int | None
-    period: str | None
-    redacted: bool
-    sentence: str
-    start: int
-    end: int
-
-
-def extract_targets(
+def extract_figures(
     text: str, context: PassageContext = PassageContext(), tokenizer: Tokenizer | None = None
-) -> list[TargetDraft]:
+) -> list[Figure]:
     """Return the figures of a passage, in text order.
 
     Args:
@@ -179,7 +140,7 @@ def extract_targets(
         if not overlaps and not _inside_word(folded, match.start(), match.end(), segmenter):
             spans.append(_Span(match.start(), match.start(), match.end(), "", "", None, None))
     spans.sort(key=lambda s: s.start)
-    drafts: list[TargetDraft] = []
+    drafts: list[Figure] = []
     for number, span in enumerate(spans):
         previous_end = spans[number - 1].end if number else 0
         drafts.append(_draft(text, folded, span, previous_end, drafts, context, pos))
@@ -268,7 +229,7 @@ def _chinese_value(numeral: str) -> float | None:
         return None
 
 
-def _draft(text, folded, span: _Span, previous_end, drafts, context: PassageContext, pos) -> TargetDraft:
+def _draft(text, folded, span: _Span, previous_end, drafts, context: PassageContext, pos) -> Figure:
     sentence_start = max((m.end() for m in _SENTENCE.finditer(folded, 0, span.start)), default=0)
     next_end = _SENTENCE.search(folded, span.end)
     sentence_end = next_end.end() if next_end else len(folded)
@@ -289,7 +250,7 @@ def _draft(text, folded, span: _Span, previous_end, drafts, context: PassageCont
     previous = drafts[-1].indicator if same_sentence else ""
     indicator = _indicator(text, folded, span, previous_end, sentence_start, clause_end, pos, previous)
     sentence = text[sentence_start:sentence_end].strip()
-    return TargetDraft(
+    return Figure(
         indicator=indicator,
         value=span.value,
         value_text=value_text,
@@ -355,10 +316,10 @@ def _context_kind(context: PassageContext) -> str:
 
 def _period(folded, start, sentence_start, context: PassageContext) -> tuple[int | None, str | None]:
     before = folded[sentence_start:start]
-    years = _YEAR.findall(before)
+    years = YEAR_IN_TEXT.findall(before)
     year = int(years[-1]) if years else context.year
-    parts = _PART_OF_YEAR.findall(before) or [
-        found for label in context.section for found in _PART_OF_YEAR.findall(index_form(label))
+    parts = PART_OF_YEAR.findall(before) or [
+        found for label in context.section for found in PART_OF_YEAR.findall(index_form(label))
     ]
     if year is None:
         return None, None

@@ -9,14 +9,14 @@ then decide and rank.
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
 
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, select
 
-from index.figures.extract import TARGET_KINDS, base_quantity
+from index.figures.extract import base_quantity
+from index.figures.model import FIGURE_KINDS, Figure
 from index.store.models import Document, Passage, Target
+from index.text.question import ParsedQuestion
 from index.text.segmentation import QueryTerm, Tokenizer
 
 # Credit of a term by where it is found: whole (word or synonym) in the indicator or
@@ -24,72 +24,11 @@ from index.text.segmentation import QueryTerm, Tokenizer
 # a sub-word anywhere.
 INDICATOR_WHOLE, CONTEXT_WHOLE, PART = 1.0, 0.6, 0.3
 QUESTION_MIN_COVERAGE = 0.5
-PAIR_MIN_OVERLAP = 0.5
-_RATE_INTENT = re.compile(r"率|占比|比例|比重|增速|增幅|增长|百分")
-_PLAN_INTENT = re.compile(r"目标|计划|任务|要求|打算|力争|将要")
-_ACHIEVED_INTENT = re.compile(r"完成|已经|累计|建成|实现|达到|了")
-_UNIT_INTENT = re.compile(r"(?:多少|几)(?:万|亿)?([^\s，。？?！!的]{1,3})")
-_YEAR_INTENT = re.compile(r"((?:19|20)\d{2})年?")
-
-
-@dataclass(frozen=True)
-class TargetRecord:
-    """A target as lookups return it (the fields of :class:`index.store.models.Target`),
-    with its document title, match score, and whether every keyword is in its
-    indicator (``indicator_match``)."""
-
-    id: int
-    indicator: str
-    value: float | None
-    value_text: str
-    unit: str
-    qualifier: str | None
-    kind: str
-    period: str | None
-    year: int | None
-    redacted: bool
-    sentence: str
-    doc_id: str
-    doc_title: str
-    section: str
-    score: float
-    indicator_tokens: tuple[str, ...]
-    indicator_match: bool = False
-
-    def to_dict(self) -> dict:
-        """Return the JSON object of the ``targets`` command (its documented contract)."""
-        return {
-            "indicator": self.indicator,
-            "value": self.value,
-            "value_text": self.value_text,
-            "unit": self.unit,
-            "qualifier": self.qualifier,
-            "kind": self.kind,
-            "period": self.period,
-            "year": self.year,
-            "redacted": self.redacted,
-            "sentence": self.sentence,
-            "doc_id": self.doc_id,
-            "doc_title": self.doc_title,
-            "section": self.section,
-        }
-
-
-@dataclass(frozen=True)
-class PlanAchievedPair:
-    """The same indicator and year planned in one place and reported done in another.
-
-    ``met`` is True/False when both figures are known and comparable, else None.
-    """
-
-    plan: TargetRecord
-    achieved: TargetRecord
-    met: bool | None
 
 
 def lookup_targets(
     engine: Engine, tokenizer: Tokenizer, keyword: str, *, year: int | None = None, kind: str | None = None
-) -> list[TargetRecord]:
+) -> list[Figure]:
     """Return the targets matching every word of ``keyword``, best first.
 
     Each word (or a synonym) must occur whole in the target's indicator, unit,
@@ -113,11 +52,13 @@ def lookup_targets(
         credits = [_credit(term, indicator, context) for term in terms]
         if min(credits) >= CONTEXT_WHOLE:
             records.append(_record(target, title, sum(credits), min(credits) == INDICATOR_WHOLE))
-    records.sort(key=_order)
+    records.sort(key=figure_order)
     return records
 
 
-def figures_for_question(engine: Engine, tokenizer: Tokenizer, question: str, limit: int = 3) -> list[TargetRecord]:
+def figures_for_question(
+    engine: Engine, tokenizer: Tokenizer, question: ParsedQuestion, limit: int = 3
+) -> list[Figure]:
     """Return up to ``limit`` targets that answer a question asking for a number.
 
     A target qualifies when the question's field terms (user dictionary or synonym
@@ -129,16 +70,10 @@ def figures_for_question(engine: Engine, tokenizer: Tokenizer, question: str, li
     kind it asks for (率 → rate, 目标/计划 → plan, 完成/累计 → achieved) come first; a
     year in the question keeps that year only.
     """
-    year_match = _YEAR_INTENT.search(question)
-    year = int(year_match.group(1)) if year_match else None
-    unit_match = _UNIT_INTENT.search(question)
-    wanted_unit = base_quantity(None, unit_match.group(1))[1] if unit_match else None
-    wanted_kind = next(
-        (kind for kind, cue in (("rate", _RATE_INTENT), ("plan", _PLAN_INTENT), ("achieved", _ACHIEVED_INTENT))
-         if cue.search(question)),
-        None,
-    )  # fmt: skip
-    terms = [t for t in tokenizer.query_terms(question) if not _YEAR_INTENT.fullmatch(t.word)]
+    year = question.years[0] if question.years else None
+    wanted_unit = base_quantity(None, question.unit)[1] if question.unit else None
+    wanted_kind = question.kind
+    terms = list(question.content_terms)
     field = [t for t in terms if tokenizer.is_field_term(t.word)]
     records = []
     required = [[word for term in field or terms for word in term.whole]] if terms else []
@@ -152,7 +87,7 @@ def figures_for_question(engine: Engine, tokenizer: Tokenizer, question: str, li
         if sum(credits) / len(credits) >= QUESTION_MIN_COVERAGE:
             records.append(_record(target, title, sum(credits)))
     unit_of = {r.id: base_quantity(None, r.unit)[1] for r in records}
-    records.sort(key=lambda r: (unit_of[r.id] != wanted_unit, r.kind != wanted_kind, *_order(r)))
+    records.sort(key=lambda r: (unit_of[r.id] != wanted_unit, r.kind != wanted_kind, *figure_order(r)))
     return records[:limit]
 
 
@@ -174,8 +109,8 @@ def _answers(field, terms, own, context, around) -> bool:
 def _candidates(engine: Engine, required: list[list[str]], year: int | None, kind: str | None, with_passage: bool):
     """Yield (target, document title, passage tokens) rows whose indicator, sentence or
     section contain a word of every group in ``required``."""
-    if kind is not None and kind not in TARGET_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(TARGET_KINDS)}; got {kind!r}")
+    if kind is not None and kind not in FIGURE_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(FIGURE_KINDS)}; got {kind!r}")
     if not required:
         return
     columns = (Target, Document.title, Passage.tokens) if with_passage else (Target, Document.title)
@@ -203,7 +138,8 @@ def _tokens(target: Target) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(json.loads(target.indicator_tokens)), frozenset(json.loads(target.context_tokens))
 
 
-def _order(record: TargetRecord) -> tuple:
+def figure_order(record: Figure) -> tuple:
+    """Sort key of lookups: kind ``other`` last, best score, known before redacted, newest year."""
     return (record.kind == "other", -record.score, record.redacted, -(record.year or 0), record.doc_id, record.id)
 
 
@@ -217,9 +153,11 @@ def _credit(term: QueryTerm, indicator: frozenset[str], context: frozenset[str])
     return 0.0
 
 
-def _record(target: Target, title: str, score: float, indicator_match: bool = False) -> TargetRecord:
-    return TargetRecord(
+def _record(target: Target, title: str, score: float, indicator_match: bool = False) -> Figure:
+    return Figure(
         id=target.id,
+        start=target.char_start,
+        end=target.char_end,
         indicator=target.indicator,
         value=target.value,
         value_text=target.value_text,
@@ -237,42 +175,3 @@ def _record(target: Target, title: str, score: float, indicator_match: bool = Fa
         indicator_tokens=tuple(json.loads(target.indicator_tokens)),
         indicator_match=indicator_match,
     )
-
-
-def pair_plan_achieved(records: list[TargetRecord]) -> list[PlanAchievedPair]:
-    """Pair each plan with an achievement of the same year, unit and indicator.
-
-    Indicators match when at least half of the smaller token set is shared (the
-    unit's token included), so "新开工老旧小区改造项目" (plan) pairs with "老旧小区改造
-    项目" (achieved). Each target is used once; the best overlap pairs first.
-    """
-    plans = [r for r in records if r.kind == "plan" and r.year is not None]
-    done = [r for r in records if r.kind == "achieved" and r.year is not None]
-    candidates = []
-    for plan in plans:
-        for achieved in done:
-            if plan.year != achieved.year or plan.id == achieved.id:
-                continue
-            if base_quantity(None, plan.unit)[1] != base_quantity(None, achieved.unit)[1]:
-                continue
-            left, right = set(plan.indicator_tokens), set(achieved.indicator_tokens)
-            overlap = len(left & right) / max(1, min(len(left), len(right)))
-            if overlap >= PAIR_MIN_OVERLAP:
-                candidates.append((overlap, plan.doc_id != achieved.doc_id, plan, achieved))
-    candidates.sort(key=lambda c: (-c[0], not c[1], c[2].id, c[3].id))
-    used: set[int] = set()
-    pairs = []
-    for _, _, plan, achieved in candidates:
-        if plan.id in used or achieved.id in used:
-            continue
-        used.update((plan.id, achieved.id))
-        pairs.append(PlanAchievedPair(plan, achieved, _met(plan, achieved)))
-    return pairs
-
-
-def _met(plan: TargetRecord, achieved: TargetRecord) -> bool | None:
-    planned, _ = base_quantity(plan.value, plan.unit)
-    reached, _ = base_quantity(achieved.value, achieved.unit)
-    if planned is None or reached is None:
-        return None
-    return reached >= planned

@@ -1,4 +1,4 @@
-"""Report files in the corpus folder: safe names, atomic saves, moving aside.
+"""Report files in the corpus folder: listing, safe names, atomic saves, moving aside.
 
 Nothing here deletes a report: a replaced or removed file is moved into the removed
 folder with a timestamp, from where an admin can put it back.
@@ -11,10 +11,12 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from index.ingest.readers import SUPPORTED_SUFFIXES, DocumentReadError, unsupported_type_reason
+from index.errors import DocumentReadError, ReloadError
+from index.ingest.readers import SUPPORTED_SUFFIXES, unsupported_type_reason
 
 MAX_NAME_CHARS = 100
 # Characters Windows, macOS or Linux refuse or treat specially in file names.
@@ -69,3 +71,41 @@ def move_aside(path: Path, removed_dir: Path) -> Path:
         counter += 1
     shutil.move(path, destination)  # not os.replace: the folder may be on another disk
     return destination
+
+
+@dataclass(frozen=True)
+class FailedDocument:
+    """A file that could not be ingested, with the reason in Chinese."""
+
+    doc_id: str
+    reason: str
+
+
+def scan_corpus(corpus_dir: Path) -> tuple[dict[str, Path], list[FailedDocument]]:
+    """List report files under ``corpus_dir``.
+
+    Returns:
+        (doc_id -> path for supported files, failures for files of other types).
+        Hidden files and folders (name starting with ".") are skipped.
+
+    Raises:
+        ReloadError: the folder does not exist or cannot be listed.
+    """
+    if not corpus_dir.is_dir():
+        raise ReloadError(f"语料目录不存在：{corpus_dir}")
+    files: dict[str, Path] = {}
+    unsupported: list[FailedDocument] = []
+    try:
+        paths = sorted(corpus_dir.rglob("*"))
+    except OSError as error:
+        raise ReloadError(f"无法读取语料目录 {corpus_dir}：{error}") from error
+    for path in paths:
+        relative = path.relative_to(corpus_dir)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        doc_id = relative.as_posix()
+        if path.suffix.lower() in SUPPORTED_SUFFIXES:
+            files[doc_id] = path
+        else:
+            unsupported.append(FailedDocument(doc_id, unsupported_type_reason(path.suffix.lower())))
+    return files, unsupported

@@ -8,14 +8,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from index.ingest.passages import starts_with_heading
+from index.ingest.headings import starts_with_heading
 from index.text.normalize import index_form
+from index.text.periods import CURRENT_YEAR_WORDS, PREVIOUS_YEAR_WORDS, years_in
 
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=年)")
 _TITLE_MAX_CHARS = 60
 _SALUTATION = re.compile(r"^(?:同志们|各位|尊敬的)")
-_RELATIVE_CURRENT = re.compile(r"今年|本年|上半年|下半年|全年")
-_RELATIVE_PREVIOUS = re.compile(r"去年|上年")
 # Self-references of the issuing body, by level. "全市" in a district report ranks the
 # district within the city, so the words that name the body itself (区住建局, 我区)
 # weigh more than area words (全区), and a title that names the body decides.
@@ -53,11 +51,6 @@ def find_title(paragraphs: Sequence[str]) -> str | None:
     ):
         return None
     return first
-
-
-def years_in(text: str) -> list[int]:
-    """Return the distinct four-digit years (1900-2099) written as ``YYYY年``, ascending."""
-    return sorted({int(y) for y in _YEAR.findall(index_form(text))})
 
 
 def document_years(title: str | None, headings: Sequence[str], opening: str) -> list[int]:
@@ -121,8 +114,8 @@ def passage_year(section: Sequence[str], years: Sequence[int]) -> int | None:
         named = years_in(label)
         if named:
             return named[-1]
-        if latest is not None and _RELATIVE_CURRENT.search(label):
+        if latest is not None and CURRENT_YEAR_WORDS.search(label):
             return latest
-        if latest is not None and _RELATIVE_PREVIOUS.search(label):
+        if latest is not None and PREVIOUS_YEAR_WORDS.search(label):
             return latest - 1
     return latest

@@ -18,19 +18,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from index.ingest.headings import match_heading
 from index.text.normalize import index_form
 
-_CN_NUM = "一二三四五六七八九十百零〇两"
-# (level, pattern) for headings at the start of a paragraph, outermost level first.
-_HEADING_MARKERS: tuple[tuple[int, re.Pattern[str]], ...] = (
-    (1, re.compile(rf"^第[{_CN_NUM}\d]+(?:部分|章|篇)\s*")),
-    (1, re.compile(r"^[一二三四五六七八九十]{1,3}[、.]\s*")),
-    (2, re.compile(r"^\([一二三四五六七八九十]{1,3}\)\s*")),
-    (2, re.compile(r"^(?:[─━—]{1,2}|-{2})\s*")),
-    (3, re.compile(r"^\d{1,2}[、.](?!\d)\s*")),
-    (4, re.compile(r"^\(\d{1,2}\)\s*")),
-    (5, re.compile(rf"^第[{_CN_NUM}\d]+条\s*")),
-)
 # Markers whose characters are not part of the heading's name.
 _DASH_MARKER = re.compile(r"^[─━—-]+\s*")
 # 一是 二是 … 十二是, 一要 二要 …, at the start of a sentence.
@@ -96,12 +86,6 @@ class _Segment:
     paragraph_end: bool = False
 
 
-def starts_with_heading(line: str) -> bool:
-    """Return whether ``line`` opens with a numbered heading marker (一、 （一） 1. …)."""
-    text = index_form(line.strip())
-    return any(pattern.match(text) for _, pattern in _HEADING_MARKERS)
-
-
 def split_passages(
     paragraphs: Sequence[str], limits: PassageLimits = PassageLimits(), *, skip: int = 0
 ) -> list[PassageDraft]:
@@ -143,7 +127,7 @@ def _segments(paragraphs: Sequence[str], skip: int) -> list[_Segment]:
     for paragraph in paragraphs[skip:]:
         folded = index_form(paragraph)
         body_start = 0
-        heading = _match_heading(folded)
+        heading = match_heading(folded)
         if heading is not None:
             level, marker_end = heading
             if level in RUN_IN_LEVELS:
@@ -186,14 +170,6 @@ def _skip_space(text: str, position: int) -> int:
     while position < len(text) and text[position].isspace():
         position += 1
     return position
-
-
-def _match_heading(folded: str) -> tuple[int, int] | None:
-    for level, pattern in _HEADING_MARKERS:
-        match = pattern.match(folded)
-        if match:
-            return level, match.end()
-    return None
 
 
 def _heading_label(paragraph: str, folded: str, marker_end: int) -> tuple[str, int]:

@@ -19,7 +19,8 @@ import pypdf.errors
 from charset_normalizer import from_bytes
 from docx.table import Table
 
-from index.ingest.passages import starts_with_heading
+from index.errors import DocumentReadError
+from index.ingest.headings import starts_with_heading
 
 SUPPORTED_SUFFIXES = (".txt", ".docx", ".pdf")
 
@@ -29,10 +30,6 @@ _CANDIDATE_ENCODINGS = ["utf_8", "utf_16", "utf_16_le", "utf_16_be", "utf_32", "
 _MAX_CONTROL_SHARE = 0.01
 _SHORT_LINE_SHARE = 0.6
 _SENTENCE_END = re.compile(r"[。！？；：!?;:][”’」』）)]*$")
-
-
-class DocumentReadError(Exception):
-    """A file could not be turned into text; ``str(error)`` is the reason in Chinese."""
 
 
 def read_document(path: Path, max_bytes: int) -> str:
@@ -58,14 +55,21 @@ def read_bytes(path: Path, max_bytes: int) -> bytes:
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentReadError(unsupported_type_reason(suffix))
     try:
-        size = path.stat().st_size
-        if size == 0:
-            raise DocumentReadError("文件为空")
-        if size > max_bytes:
-            raise DocumentReadError(f"文件过大（{size / 1_048_576:.1f} MB，上限 {max_bytes / 1_048_576:.0f} MB）")
+        refusal = size_refusal(path.stat().st_size, max_bytes)
+        if refusal:
+            raise DocumentReadError(refusal)
         return path.read_bytes()
     except OSError as error:
         raise DocumentReadError(f"无法读取文件：{error.strerror or error}") from error
+
+
+def size_refusal(size: int, max_bytes: int) -> str | None:
+    """Return why a file of ``size`` bytes is refused (empty, or over ``max_bytes``), or None."""
+    if size == 0:
+        return "文件为空"
+    if size > max_bytes:
+        return f"文件过大（{size / 1_048_576:.1f} MB，上限 {max_bytes / 1_048_576:.0f} MB）"
+    return None
 
 
 def extract_text(content: bytes, suffix: str) -> str:

@@ -14,26 +14,18 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, delete, func, select
 
-from index.figures.extract import EXTRACTOR_VERSION, PassageContext, base_quantity, extract_targets, normal_unit
-from index.ingest import metadata
-from index.ingest.passages import split_passages
-from index.ingest.readers import (
-    SUPPORTED_SUFFIXES,
-    DocumentReadError,
-    extract_text,
-    read_bytes,
-    unsupported_type_reason,
-)
+from index.errors import DocumentReadError, ReloadError
+from index.figures.extract import EXTRACTOR_VERSION
+from index.ingest.corpus_files import FailedDocument, scan_corpus
+from index.ingest.parse import ParsedDocument, parse_report, passage_target_rows, passage_tokens
+from index.ingest.readers import read_bytes
 from index.settings import IndexSettings
-from index.store.models import SECTION_SEPARATOR, Document, IndexState, Passage, Target
-from index.text.normalize import clean_display_line, index_form
+from index.store.models import Document, IndexState, Passage, Target
 from index.text.segmentation import Tokenizer
 
 FINGERPRINT_KEY = "lexicon_fingerprint"
@@ -41,18 +33,6 @@ EXTRACTOR_KEY = "extractor_version"
 
 Progress = Callable[[int, int, str], None]
 """Called as ``progress(done, total, doc_id)`` while files are processed."""
-
-
-class ReloadError(Exception):
-    """The whole reload failed and nothing was changed; the message is in Chinese."""
-
-
-@dataclass(frozen=True)
-class FailedDocument:
-    """A file that could not be ingested, with the reason in Chinese."""
-
-    doc_id: str
-    reason: str
 
 
 @dataclass
@@ -91,141 +71,6 @@ class ReloadReport:
     def to_dict(self) -> dict:
         """Return the report as JSON-ready values (``failed`` as id/reason objects)."""
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class ParsedDocument:
-    """A document row with its passage and target rows, ready to be written."""
-
-    document: Document
-    passages: list[Passage]
-    targets: list[Target]
-
-
-def parse_report(doc_id: str, content: bytes, settings: IndexSettings, tokenizer: Tokenizer) -> ParsedDocument:
-    """Turn a report file's bytes into a document row and tokenised passage rows.
-
-    Args:
-        doc_id: path relative to the corpus folder, ``/``-separated.
-        content: the file's bytes; the type is taken from ``doc_id``'s extension.
-
-    Raises:
-        DocumentReadError: the file cannot be read or has no body text.
-    """
-    text = extract_text(content, PurePosixPath(doc_id).suffix)
-    paragraphs = [line for line in (clean_display_line(raw) for raw in text.split("\n")) if line]
-    title = metadata.find_title(paragraphs)
-    drafts = split_passages(paragraphs, settings.passage_limits, skip=1 if title else 0)
-    if not drafts:
-        raise DocumentReadError("文件中只有标题，没有正文")
-    headings = list(dict.fromkeys(label for d in drafts for label in d.section))
-    opening = drafts[0].text
-    years = metadata.document_years(title, headings, opening)
-    passages = []
-    for ordinal, draft in enumerate(drafts):
-        section = SECTION_SEPARATOR.join(draft.section)
-        passages.append(
-            Passage(
-                doc_id=doc_id,
-                ordinal=ordinal,
-                section=section,
-                year=metadata.passage_year(draft.section, years),
-                text=draft.text,
-                char_start=draft.start,
-                char_end=draft.end,
-                tokens=json.dumps(passage_tokens(tokenizer, section, draft.text), ensure_ascii=False),
-            )
-        )
-    kind = metadata.document_kind(title, list(dict.fromkeys(d.section[0] for d in drafts if d.section)), opening)
-    targets = [t for p in passages for t in passage_target_rows(p, kind, years, tokenizer)]
-    document = Document(
-        id=doc_id,
-        title=title or PurePosixPath(doc_id).stem,
-        years=",".join(str(y) for y in years),
-        year=max(years) if years else None,
-        level=metadata.issuing_level(title, paragraphs),
-        kind=kind,
-        content_hash=hashlib.sha256(content).hexdigest(),
-        size_bytes=len(content),
-        char_count=sum(len(p) for p in paragraphs),
-        passage_count=len(passages),
-        ingested_at=datetime.now(UTC),
-    )
-    return ParsedDocument(document, passages, targets)
-
-
-def passage_target_rows(passage: Passage, doc_kind: str, doc_years: list[int], tokenizer: Tokenizer) -> list[Target]:
-    """Extract the figures of a stored passage as target rows (document offsets)."""
-    section = tuple(label for label in passage.section.split(SECTION_SEPARATOR) if label)
-    context = PassageContext(section, passage.year, doc_kind, tuple(doc_years))
-    rows = []
-    for draft in extract_targets(passage.text, context, tokenizer):
-        base_unit = base_quantity(None, draft.unit)[1]
-        year_text = str(draft.year) if draft.year else ""
-        rows.append(
-            Target(
-                doc_id=passage.doc_id,
-                passage_ordinal=passage.ordinal,
-                section=passage.section,
-                indicator=draft.indicator,
-                value=draft.value,
-                value_text=draft.value_text,
-                unit=draft.unit,
-                unit_key=normal_unit(draft.unit),
-                qualifier=draft.qualifier,
-                kind=draft.kind,
-                period=draft.period,
-                year=draft.year,
-                redacted=draft.redacted,
-                sentence=draft.sentence,
-                char_start=passage.char_start + draft.start,
-                char_end=passage.char_start + draft.end,
-                search_text=index_form(
-                    " ".join([draft.indicator, draft.unit, draft.sentence, passage.section, year_text])
-                ).lower(),
-                indicator_tokens=json.dumps([*tokenizer.tokens(draft.indicator), base_unit], ensure_ascii=False),
-                context_tokens=json.dumps(
-                    [*tokenizer.tokens(f"{draft.sentence}\n{passage.section}"), *([year_text] if year_text else [])],
-                    ensure_ascii=False,
-                ),
-            )
-        )
-    return rows
-
-
-def passage_tokens(tokenizer: Tokenizer, section: str, text: str) -> list[str]:
-    """Return the indexed tokens of a passage: its heading path, then its text."""
-    return tokenizer.tokens(f"{section}\n{text}")
-
-
-def scan_corpus(corpus_dir: Path) -> tuple[dict[str, Path], list[FailedDocument]]:
-    """List report files under ``corpus_dir``.
-
-    Returns:
-        (doc_id -> path for supported files, failures for files of other types).
-        Hidden files and folders (name starting with ".") are skipped.
-
-    Raises:
-        ReloadError: the folder does not exist or cannot be listed.
-    """
-    if not corpus_dir.is_dir():
-        raise ReloadError(f"语料目录不存在：{corpus_dir}")
-    files: dict[str, Path] = {}
-    unsupported: list[FailedDocument] = []
-    try:
-        paths = sorted(corpus_dir.rglob("*"))
-    except OSError as error:
-        raise ReloadError(f"无法读取语料目录 {corpus_dir}：{error}") from error
-    for path in paths:
-        relative = path.relative_to(corpus_dir)
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
-            continue
-        doc_id = relative.as_posix()
-        if path.suffix.lower() in SUPPORTED_SUFFIXES:
-            files[doc_id] = path
-        else:
-            unsupported.append(FailedDocument(doc_id, unsupported_type_reason(path.suffix.lower())))
-    return files, unsupported
 
 
 def sync_corpus(

@@ -8,59 +8,20 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from index.search.reference import build_bm25, lucene_idf
+from index.search.results import Hit, PassageView, highlight_spans
 from index.settings import RankingSettings
-from index.store.models import Document, Passage
+from index.store.models import Document, Passage, split_section
+from index.text.question import ParsedQuestion
 from index.text.segmentation import QueryTerm, Tokenizer
 
 # Credit for a question term found only through its sub-words (电梯 for 加装电梯).
 SUBWORD_CREDIT = 0.5
-
-
-@dataclass(frozen=True)
-class IndexedPassage:
-    """A passage as search returns it.
-
-    Attributes:
-        id: passage id in the store.
-        doc_id, doc_title: the document it comes from.
-        year: the year the passage is about (from its heading or document), or None.
-        section: heading path joined with `` › ``.
-        ordinal: position in the document, from 0.
-        text: display text.
-    """
-
-    id: int
-    doc_id: str
-    doc_title: str
-    year: int | None
-    section: str
-    ordinal: int
-    text: str
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One ranked passage.
-
-    Attributes:
-        rank: 1-based.
-        score: BM25 score (unbounded, comparable within one question only).
-        coverage: share of the question's IDF that the passage contains, 0-1.
-        matched: question tokens found in the passage, for highlighting.
-    """
-
-    rank: int
-    score: float
-    coverage: float
-    passage: IndexedPassage
-    matched: tuple[str, ...]
 
 
 class SearchIndex:
@@ -75,7 +36,7 @@ class SearchIndex:
 
     def __init__(
         self,
-        passages: list[IndexedPassage],
+        passages: list[PassageView],
         token_lists: list[list[str]],
         tokenizer: Tokenizer,
         ranking: RankingSettings,
@@ -96,12 +57,12 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.passages)
 
-    def passage(self, passage_id: int) -> IndexedPassage | None:
+    def passage(self, passage_id: int) -> PassageView | None:
         """Return the passage with this store id, or None if it is not indexed."""
         position = self._by_id.get(passage_id)
         return None if position is None else self.passages[position]
 
-    def neighbours(self, passage_id: int, before: int = 1, after: int = 1) -> list[IndexedPassage]:
+    def neighbours(self, passage_id: int, before: int = 1, after: int = 1) -> list[PassageView]:
         """Return the passage with up to ``before``/``after`` passages of the same
         document around it, in document order; empty if the id is unknown."""
         position = self._by_id.get(passage_id)
@@ -111,12 +72,12 @@ class SearchIndex:
         window = self.passages[max(0, position - before) : position + after + 1]
         return [p for p in window if p.doc_id == doc_id]
 
-    def search(self, question: str, k: int = 5) -> list[SearchHit]:
+    def search(self, question: ParsedQuestion, k: int = 5) -> list[Hit]:
         """Return up to ``k`` passages for a question, best first.
 
         Passages are ranked by BM25 over the question's tokens, their sub-words and
         synonyms. A passage is returned only if it contains at least one question term
-        whole (or a synonym of it) and its coverage (see :class:`SearchHit`) reaches
+        whole (or a synonym of it) and its coverage (see :class:`Hit`) reaches
         ``ranking.min_coverage``; an empty list means nothing relevant.
 
         Raises:
@@ -126,7 +87,7 @@ class SearchIndex:
             raise ValueError(f"k must be a positive number of passages, got {k}")
         if self._bm25 is None:
             return []
-        terms = self.tokenizer.query_terms(question)
+        terms = question.terms
         query = [t for t in dict.fromkeys(a for term in terms for a in term.alternatives) if t in self._postings]
         if not query:
             return []
@@ -134,7 +95,7 @@ class SearchIndex:
         scores = np.asarray(self._bm25.get_batch_scores(query, candidates.tolist()))
         weights = [self._term_weight(term) for term in terms]
         total_weight = sum(weights)
-        hits: list[SearchHit] = []
+        hits: list[Hit] = []
         # Stable sort: equal scores keep document order.
         for position in np.argsort(-scores, kind="stable"):
             index = int(candidates[position])
@@ -143,9 +104,9 @@ class SearchIndex:
             coverage = sum(w * c for w, c in zip(weights, credits, strict=True)) / total_weight
             if coverage < self.ranking.min_coverage or 1.0 not in credits:
                 continue
-            matched = tuple(t for t in query if t in frequencies)
-            score = float(scores[position])
-            hits.append(SearchHit(len(hits) + 1, score, round(coverage, 3), self.passages[index], matched))
+            passage = self.passages[index]
+            spans = highlight_spans(passage.text, [t for t in query if t in frequencies])
+            hits.append(Hit(len(hits) + 1, float(scores[position]), round(coverage, 3), passage, spans))
             if len(hits) == k:
                 break
         return hits
@@ -173,5 +134,7 @@ def load_search_index(engine: Engine, tokenizer: Tokenizer, ranking: RankingSett
             .join(Document, Passage.doc_id == Document.id)
             .order_by(Passage.doc_id, Passage.ordinal)
         ).all()
-    passages = [IndexedPassage(p.id, p.doc_id, title, p.year, p.section, p.ordinal, p.text) for p, title in rows]
+    passages = [
+        PassageView(p.id, p.doc_id, title, p.year, split_section(p.section), p.ordinal, p.text) for p, title in rows
+    ]
     return SearchIndex(passages, [json.loads(p.tokens) for p, _ in rows], tokenizer, ranking)

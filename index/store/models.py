@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
 SECTION_SEPARATOR = " › "
+
+
+def split_section(section: str) -> tuple[str, ...]:
+    """Return the heading labels of a stored section string (joined with ``SECTION_SEPARATOR``)."""
+    return tuple(label for label in section.split(SECTION_SEPARATOR) if label)
 
 
 class Document(SQLModel, table=True):
@@ -95,3 +101,63 @@ class Target(SQLModel, table=True):
     search_text: str
     indicator_tokens: str
     context_tokens: str
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    """A stored document as the front ends list it (``docs``, ``/docs``, uploads).
+
+    Attributes:
+        id: path relative to the corpus folder.
+        title, years, year, level, kind: see :class:`Document`.
+        passages, figures: how many passages and figures it holds.
+        chars, size_bytes, content_hash, ingested_at: size and identity of the file.
+    """
+
+    id: str
+    title: str
+    years: tuple[int, ...]
+    year: int | None
+    level: str | None
+    kind: str
+    passages: int
+    figures: int
+    chars: int
+    size_bytes: int
+    content_hash: str
+    ingested_at: datetime
+
+    @classmethod
+    def of(cls, document: Document, figures: int) -> DocumentSummary:
+        """Return the summary of a stored document row with its number of figures."""
+        return cls(
+            id=document.id,
+            title=document.title,
+            years=tuple(document.year_list),
+            year=document.year,
+            level=document.level,
+            kind=document.kind,
+            passages=document.passage_count,
+            figures=figures,
+            chars=document.char_count,
+            size_bytes=document.size_bytes,
+            content_hash=document.content_hash,
+            ingested_at=document.ingested_at,
+        )
+
+    def to_dict(self) -> dict:
+        """Return the JSON object of the ``docs`` command (its documented contract)."""
+        return {
+            "doc_id": self.id,
+            "title": self.title,
+            "years": list(self.years),
+            "year": self.year,
+            "level": self.level,
+            "kind": self.kind,
+            "passages": self.passages,
+            "targets": self.figures,
+            "chars": self.chars,
+            "size_bytes": self.size_bytes,
+            "content_hash": self.content_hash,
+            "ingested_at": self.ingested_at.isoformat(),
+        }

@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.errors import IndexFailure
 from index.text.normalize import fold_width, to_simplified
 
 LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicon"
@@ -17,7 +18,7 @@ LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicon"
 TOKENIZER_VERSION = "1"
 
 
-class LexiconError(Exception):
+class LexiconError(IndexFailure):
     """A lexicon file is missing or malformed; the message names the file and line."""
 
 

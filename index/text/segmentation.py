@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass
 
 import jieba
@@ -27,6 +28,12 @@ _REDACTION = re.compile(r"^(?:[x]+|\*+)%?$")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?%?")
 _WORD_CHAR = re.compile(r"[\w\u4e00-\u9fff]")
 MAX_QUERY_TERMS = 64
+# Tokenizers kept per process, by lexicon fingerprint: building one loads jieba's
+# dictionary (about a second), and a reload or a second index in the same process
+# (tests, the benchmark) would otherwise pay it again for the same word lists.
+CACHED_TOKENIZERS = 2
+_cache: dict[str, Tokenizer] = {}
+_cache_lock = threading.Lock()
 
 # jieba announces every dictionary load on stderr at INFO; our CLI keeps stderr for
 # messages meant for the operator.
@@ -80,6 +87,19 @@ class Tokenizer:
             if len(term) > 4
         }
         self._pos_tagger: jieba.posseg.POSTokenizer | None = None
+
+    @classmethod
+    def for_lexicon(cls, lexicon: Lexicon) -> Tokenizer:
+        """Return a tokenizer for ``lexicon``: one already built in this process for the
+        same fingerprint, else a new one (the oldest cached one is dropped)."""
+        with _cache_lock:
+            cached = _cache.get(lexicon.fingerprint)
+            if cached is None:
+                cached = cls(lexicon)
+                _cache[lexicon.fingerprint] = cached
+                while len(_cache) > CACHED_TOKENIZERS:
+                    _cache.pop(next(iter(_cache)))
+            return cached
 
     def is_field_term(self, word: str) -> bool:
         """Whether ``word`` is a term of the field (user dictionary or synonym table)."""
