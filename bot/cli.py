@@ -12,10 +12,9 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from bot.config import TOKEN_ENV, BotConfig, ConfigError, load_config
+from bot.config import TOKEN_ENV, BotConfig, ConfigError, LoggingSettings, load_config
 from bot.console import run_console
 from bot.render.admin import render_reload_report
 from bot.render.figures import render_target_line
@@ -23,7 +22,9 @@ from bot.render.markup import html_to_text
 from bot.replies import Responder
 from index.api import FIGURE_KINDS, IndexFailure, Library, evaluate_figures, evaluate_retrieval
 
-Command = Callable[[argparse.Namespace, BotConfig], int]
+DESCRIPTION = "Cited answers from a housing bureau's work reports."
+CONFIG_HELP = "config file (default: ./config.toml); before or after the sub-command"
+BROKEN_PIPE_STATUS = 128 + 13  # as a process ended by SIGPIPE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,27 +32,63 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        config = load_config(args.config)
+        config = load_config(args.command_config or args.config)  # the sub-command's position wins
     except ConfigError as error:
         print(f"错误：{error}", file=sys.stderr)
         return 2
+    configure_logging(config.logging, to_stderr=args.command is _run)
     try:
-        return args.command(args, config)
+        status = args.command(args, config)
+        sys.stdout.flush()
+        return status
     except IndexFailure as error:
         print(f"错误：{error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader closed our output (`bureau-bot docs | head -1`): a normal way to
+        # stop reading. Point stdout at /dev/null so the flush at exit cannot fail
+        # again (the recipe of the Python docs, "Note on SIGPIPE"), and exit as a tool
+        # ended by SIGPIPE does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE_STATUS
+
+
+def configure_logging(settings: LoggingSettings, to_stderr: bool) -> None:
+    """Send log records and Python warnings to the log file (and stderr when asked).
+
+    Without a handler, Python prints library warnings (pypdf's) on stderr, which is
+    the operator's screen for the command-line tools. A log file that cannot be
+    opened is not fatal: logging then falls back to stderr.
+    """
+    handlers: list[logging.Handler] = [logging.StreamHandler()] if to_stderr else []
+    try:
+        Path(settings.file).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(settings.file, encoding="utf-8"))
+    except OSError:
+        handlers = handlers or [logging.StreamHandler()]
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "bureau_bot", False)]:  # a second main() in one process
+        root.removeHandler(handler)
+        handler.close()
+    for handler in handlers:
+        handler.bureau_bot = True
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(settings.level)
+    logging.captureWarnings(True)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in URLs
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with one sub-command per operation."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="config file (default: ./config.toml)")
-    parser = argparse.ArgumentParser(
-        prog="bureau-bot", description="Cited answers from a housing bureau's work reports.", parents=[common]
-    )
-    parser.set_defaults(config=None)
+    # Its own destination, so that a sub-command's default never hides the global option.
+    common.add_argument("--config", dest="command_config", type=Path, default=None, help=CONFIG_HELP)
+    parser = argparse.ArgumentParser(prog="bureau-bot", description=DESCRIPTION)
+    parser.add_argument("--config", dest="config", type=Path, default=None, help=CONFIG_HELP)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     search = commands.add_parser("search", parents=[common], help="print the top passages for a query")
@@ -206,8 +243,6 @@ def _run(args: argparse.Namespace, config: BotConfig) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 1
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in URLs
     application = build_application(config, _open(config), token)
     # New messages and button presses only: an edited old question is not asked again.
     application.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])

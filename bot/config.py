@@ -18,7 +18,7 @@ import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ConfigDict, Field, ValidationError, create_model
@@ -126,6 +126,21 @@ class HistorySettings:
     timezone: str = "Asia/Shanghai"
 
 
+@dataclass(frozen=True)
+class LoggingSettings:
+    """``[logging]``: where diagnostics go.
+
+    Attributes:
+        file: log file of the command-line tools (reload, search, …): library warnings
+            (pypdf's on odd PDFs, for one) go there, not onto the operator's screen.
+            ``bureau-bot run`` logs to stderr as well, for journald.
+        level: DEBUG, INFO, WARNING or ERROR.
+    """
+
+    file: str = "data/bureau-bot.log"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 # The file's sections, in the order config.toml documents them.
 SECTIONS: dict[str, type] = {
     "corpus": CorpusSection,
@@ -136,6 +151,7 @@ SECTIONS: dict[str, type] = {
     "chat": ChatSettings,
     "telegram": TelegramSettings,
     "history": HistorySettings,
+    "logging": LoggingSettings,
 }
 
 
@@ -147,6 +163,7 @@ class BotConfig:
     chat: ChatSettings = field(default_factory=ChatSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     history: HistorySettings = field(default_factory=HistorySettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
     source: Path | None = None
 
 
@@ -213,6 +230,7 @@ def _build(raw: dict[str, Any], base: Path, source: Path | None, shown: str) -> 
         chat=sections["chat"],
         telegram=sections["telegram"],
         history=dataclasses.replace(history, url=resolve_storage_url(history.url, base, "history")),
+        logging=dataclasses.replace(sections["logging"], file=str(resolve(sections["logging"].file))),
         source=source,
     )
 

@@ -4,6 +4,7 @@ as the console's are; the index work runs in threads so no one waits for a reloa
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from bot.keyboards import answer_keyboard, docs_keyboard, parse_callback
 from bot.render.admin import (
     render_candidates,
     render_error_details,
+    render_failure,
     render_progress,
     render_rate_limited,
     render_refusal,
@@ -48,7 +50,7 @@ from bot.render.texts import (
     rate_limited_button,
 )
 from bot.replies import clean_text
-from index.api import DocumentNotFound, DocumentRejected, ReloadBusyError, ReloadError
+from index.api import DocumentNotFound, DocumentRejected, IndexFailure, ReloadBusyError
 
 logger = logging.getLogger(__name__)
 
@@ -110,14 +112,14 @@ async def _answer(update: Update, context: BureauContext, text: str) -> None:
     if not page.accepted:
         await update.effective_message.reply_text(page.text)
         return
-    question_id = await asyncio.to_thread(
+    entry = await asyncio.to_thread(
         services.history.record_question,
         update.effective_user.id,
         update.effective_chat.id,
         clean_text(text),
         list(page.result_ids),
     )
-    markup = answer_keyboard(question_id, page.page, page.pages, page.passage_ids, page.first_rank)
+    markup = answer_keyboard(entry.token, page.page, page.pages, page.passage_ids, page.first_rank)
     await update.effective_message.reply_text(page.text, reply_markup=markup)
 
 
@@ -140,7 +142,12 @@ async def target(update: Update, context: BureauContext) -> None:
 
 
 async def button(update: Update, context: BureauContext) -> None:
-    """Handle an inline button: another page, a passage's context, feedback, /docs pages."""
+    """Handle an inline button: another page, a passage's context, feedback, /docs pages.
+
+    A button acts only in the chat its answer was sent to (a user's private chat, or
+    the group where anyone may page the group's answer); anything else, including
+    data a client made up, is answered as an expired button.
+    """
     query = update.callback_query
     services = context.services
     press = parse_callback(query.data)
@@ -151,25 +158,31 @@ async def button(update: Update, context: BureauContext) -> None:
         if not services.policy.is_admin(query.from_user.id):
             await query.answer(ADMIN_ONLY_TEXT)
             return
-        text, pages = await asyncio.to_thread(services.responder.docs_page, press.first)
+        text, pages = await asyncio.to_thread(services.responder.docs_page, press.value)
         await query.answer()
-        await _edit(query.message, text, docs_keyboard(min(press.first, pages - 1), pages))
+        await _edit(query.message, text, docs_keyboard(min(press.value, pages - 1), pages))
         return
-    entry = await asyncio.to_thread(services.history.question, press.first)
-    if entry is None:
-        await query.answer(ANSWER_EXPIRED_TEXT)
+    entry = await asyncio.to_thread(services.history.question, press.token)
+    chat = query.message.chat.id if query.message is not None else None
+    if entry is None or entry.chat_id != chat:
+        await query.answer(BUTTON_EXPIRED_TEXT)
         return
     if press.action == "feedback":
-        await asyncio.to_thread(services.history.record_feedback, entry.id, query.from_user.id, press.second)
-        await query.answer(THANKS_UP_TEXT if press.second > 0 else THANKS_DOWN_TEXT)
+        voter = query.from_user.id
+        recorded = await asyncio.to_thread(services.history.record_feedback, entry.id, voter, press.value)
+        thanks = THANKS_UP_TEXT if press.value > 0 else THANKS_DOWN_TEXT
+        await query.answer(thanks if recorded else ANSWER_EXPIRED_TEXT)
     elif press.action == "context":
+        if press.value not in json.loads(entry.results):
+            await query.answer(BUTTON_EXPIRED_TEXT)
+            return
         await query.answer()
-        text = await asyncio.to_thread(services.responder.context, press.second)
+        text = await asyncio.to_thread(services.responder.context, press.value)
         await query.message.reply_text(text)
     else:
-        page = await asyncio.to_thread(services.responder.answer_page, entry.question, press.second)
+        page = await asyncio.to_thread(services.responder.answer_page, entry.question, press.value)
         await query.answer()
-        markup = answer_keyboard(entry.id, page.page, page.pages, page.passage_ids, page.first_rank)
+        markup = answer_keyboard(entry.token, page.page, page.pages, page.passage_ids, page.first_rank)
         await _edit(query.message, page.text, markup)
 
 
@@ -180,7 +193,7 @@ async def reload(update: Update, context: BureauContext) -> None:
     progress = ProgressMessage(status, asyncio.get_running_loop())
     try:
         report = await asyncio.to_thread(services.library.reload, progress)
-    except ReloadError as error:
+    except IndexFailure as error:
         prefix = "" if isinstance(error, ReloadBusyError) else RELOAD_FAILED_PREFIX
         await progress.finish(f"{prefix}{escape(str(error))}")
         return
@@ -210,9 +223,13 @@ async def upload(update: Update, context: BureauContext) -> None:
     except DocumentRejected as error:
         await progress.finish(f"未添加 {escape(name)}：{escape(str(error))}。已有报告不受影响。")
         return
-    except ReloadError as error:
+    except IndexFailure as error:
         await progress.finish(f"未添加 {escape(name)}：{escape(str(error))}。语料目录已恢复原样。")
         return
+    except Exception as error:
+        # Whatever failed, the admin's status message must not stay at "正在检查…".
+        await progress.finish(f"未添加 {escape(name)}：{escape(render_failure(error))}。语料目录已恢复原样。")
+        raise AnsweredFailure from error
     await progress.finish(render_upload_result(change))
 
 
@@ -234,7 +251,7 @@ async def remove(update: Update, context: BureauContext) -> None:
     except DocumentNotFound as error:
         await update.effective_message.reply_text(render_candidates(str(error), error.candidates))
         return
-    except ReloadError as error:
+    except IndexFailure as error:
         await update.effective_message.reply_text(f"未移除：{escape(str(error))}")
         return
     await update.effective_message.reply_text(render_removal(change))
@@ -267,21 +284,32 @@ async def unknown_command(update: Update, context: BureauContext) -> None:
     await update.effective_message.reply_text(UNKNOWN_COMMAND_TEXT)
 
 
+class AnsweredFailure(Exception):
+    """A handler failed after telling the user so itself; ``__cause__`` is the failure.
+
+    The error handler then reports it to the admins without a second apology.
+    """
+
+
 async def on_error(update: object, context: BureauContext) -> None:
     """Log a handler failure, apologise to the user, tell admins; the bot keeps running."""
-    logger.error("handler failed for update %s", update, exc_info=context.error)
-    if isinstance(update, Update) and update.effective_message is not None:
+    error = context.error
+    answered = isinstance(error, AnsweredFailure)
+    if answered and isinstance(error.__cause__, Exception):
+        error = error.__cause__
+    logger.error("handler failed for update %s", update, exc_info=error)
+    if not answered and isinstance(update, Update) and update.effective_message is not None:
         try:
             await update.effective_message.reply_text(APOLOGY_TEXT)
         except TelegramError:  # the apology must never raise out of the error handler
             logger.exception("could not send the apology")
     services = context.bot_data.services
-    if services is None or not services.settings.notify_admins_on_error or context.error is None:
+    if services is None or not services.settings.notify_admins_on_error or error is None:
         return
     summary = _summary(update)
     for admin in sorted(services.settings.admins):
         try:
-            await context.bot.send_message(admin, render_error_details(summary, context.error))
+            await context.bot.send_message(admin, render_error_details(summary, error))
         except TelegramError:
             logger.exception("could not notify admin %s", admin)
 

@@ -11,32 +11,42 @@ import csv
 import io
 import json
 import re
+import secrets
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import UniqueConstraint, delete
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, func, select
 
 from bot.config import HistorySettings
 from index.api import index_form, open_database
 
 TOP_QUERIES = 10
+LOG_DATABASE = "提问记录数据库"
+LOG_REBUILD_HINT = "然后重启机器人，会新建空的提问记录"
+# Buttons carry a random token, not the row id: ids are sequential and guessable.
+TOKEN_BYTES = 9  # 12 URL-safe characters
 _NOT_WORD = re.compile(r"[\s\W_]+")
 
 
 class QuestionLog(SQLModel, table=True):
     """One question (free text, /ask) or figure lookup (/target) and its outcome.
 
-    ``asked_at`` is UTC; ``normalized`` groups spellings of the same question for
-    statistics; ``results`` is a JSON list of the passage ids (or target ids) returned.
+    ``token`` is the random handle the answer's buttons carry; ``asked_at`` is UTC;
+    ``normalized`` groups spellings of the same question for statistics; ``results`` is
+    a JSON list of the passage ids (or target ids) returned.
     """
 
     __tablename__ = "question_log"
     __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(default_factory=lambda: secrets.token_urlsafe(TOKEN_BYTES), unique=True, index=True)
     asked_at: datetime = Field(index=True)
     user_id: int = Field(index=True)
     chat_id: int
@@ -94,7 +104,8 @@ class QuestionHistory:
     """
 
     def __init__(self, settings: HistorySettings, now=lambda: datetime.now(UTC)) -> None:
-        self.engine = open_database(settings.url, [QuestionLog.__table__, Feedback.__table__])
+        tables = [QuestionLog.__table__, Feedback.__table__]
+        self.engine = open_database(settings.url, tables, LOG_DATABASE, LOG_REBUILD_HINT)
         self.settings = settings
         self.now = now
         self.zone = ZoneInfo(settings.timezone)
@@ -108,8 +119,9 @@ class QuestionHistory:
         results: list[int],
         kind: str = "ask",
         found: int | None = None,
-    ) -> int:
-        """Store a question with the ids it returned; return its id (for buttons).
+    ) -> QuestionLog:
+        """Store a question with the ids it returned; return the stored entry, whose
+        ``token`` the answer's buttons carry.
 
         ``found`` overrides the hit count when the results are not passages (/target).
         """
@@ -127,16 +139,18 @@ class QuestionHistory:
         with Session(self.engine) as session:
             session.add(entry)
             session.commit()
-            return entry.id
+            session.refresh(entry)
+            return entry
 
-    def question(self, question_id: int) -> QuestionLog | None:
-        """Return a logged question, or None if unknown or purged."""
+    def question(self, token: str) -> QuestionLog | None:
+        """Return the logged question a button's token refers to, or None if unknown or purged."""
         with Session(self.engine) as session:
-            return session.get(QuestionLog, question_id)
+            return session.exec(select(QuestionLog).where(QuestionLog.token == token)).first()
 
     def record_feedback(self, question_id: int, user_id: int, value: int) -> bool:
         """Store 👍 (+1) or 👎 (-1) for a question; a user's later vote replaces the earlier.
 
+        One statement (an upsert), so two presses at the same moment leave one vote.
         Returns False when the question is no longer in the log.
 
         Raises:
@@ -144,18 +158,19 @@ class QuestionHistory:
         """
         if value not in (1, -1):
             raise ValueError(f"feedback must be +1 or -1, got {value}")
-        with Session(self.engine) as session:
-            if session.get(QuestionLog, question_id) is None:
-                return False
-            existing = session.exec(
-                select(Feedback).where(Feedback.question_id == question_id, Feedback.user_id == user_id)
-            ).first()
-            feedback = existing or Feedback(
-                question_id=question_id, user_id=user_id, value=value, created_at=self.now()
-            )
-            feedback.value, feedback.created_at = value, self.now()
-            session.add(feedback)
-            session.commit()
+        insert = {"postgresql": postgresql_insert}.get(self.engine.dialect.name, sqlite_insert)
+        row = {"question_id": question_id, "user_id": user_id, "value": value, "created_at": self.now()}
+        statement = insert(Feedback).values(**row)
+        statement = statement.on_conflict_do_update(
+            index_elements=["question_id", "user_id"],
+            set_={"value": statement.excluded.value, "created_at": statement.excluded.created_at},
+        )
+        try:
+            with Session(self.engine) as session:
+                session.exec(statement)
+                session.commit()
+        except IntegrityError:  # the question was purged meanwhile (foreign key)
+            return False
         return True
 
     def stats(self) -> UsageStats:

@@ -7,11 +7,12 @@ the reindex that follows fails.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from index.errors import DocumentNotFound, DocumentReadError, DocumentRejected, ReloadError
+from index.errors import DocumentNotFound, DocumentReadError, DocumentRejected
 from index.ingest.corpus_files import move_aside, safe_file_name, save_report
 from index.ingest.parse import parse_report
 from index.ingest.readers import size_refusal
@@ -74,11 +75,17 @@ class CorpusAdmin:
         back, so nothing is left half-added.
 
         Raises:
-            DocumentRejected: bad name or type, empty, too large, or unreadable.
+            DocumentRejected: bad name or type, empty, too large, unreadable, or the same
+                content as an indexed report (under this name or another).
             ReloadBusyError: a reload is running.
-            ReloadError: the reload failed (the corpus folder is as before).
+            ReloadError, StoreError: the reload failed (the corpus folder is as before).
         """
         name = self.check_upload(file_name, len(content))
+        same = self.library.document_with_content(hashlib.sha256(content).hexdigest())
+        if same is not None:
+            if same.id == name:
+                raise DocumentRejected(f"这份报告已在索引中（{same.id}），内容没有变化")
+            raise DocumentRejected(f"与已索引的报告 {same.id} 内容相同，未重复添加")
         try:
             checked = parse_report(name, content, self.settings, self.library.upload_tokenizer())
         except DocumentReadError as error:
@@ -86,10 +93,10 @@ class CorpusAdmin:
         target = self.settings.corpus_dir / name
         with self.library.exclusive():
             replaced = move_aside(target, self.settings.removed_folder) if target.exists() else None
-            save_report(self.settings.corpus_dir, name, content)
             try:
+                save_report(self.settings.corpus_dir, name, content)
                 report = self.library.sync_locked(progress, checked)
-            except ReloadError:
+            except BaseException:  # whatever failed, the folder goes back to how it was
                 target.unlink(missing_ok=True)
                 if replaced is not None:
                     shutil.move(replaced, target)
@@ -113,7 +120,7 @@ class CorpusAdmin:
             moved = move_aside(path, self.settings.removed_folder) if path.exists() else None
             try:
                 report = self.library.sync_locked(progress)
-            except ReloadError:
+            except BaseException:  # whatever failed, the file goes back
                 if moved is not None:
                     shutil.move(moved, path)
                 raise

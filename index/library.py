@@ -26,7 +26,7 @@ from index.ingest.sync import EXTRACTOR_KEY, FINGERPRINT_KEY, Progress, ReloadRe
 from index.search.results import Hit, PassageView
 from index.search.searcher import SearchIndex, load_search_index
 from index.settings import IndexSettings
-from index.store.engine import create_store_engine
+from index.store.engine import create_store_engine, reading
 from index.store.models import Document, DocumentSummary, IndexState, Passage, Target
 from index.text.lexicon import Lexicon, LexiconError
 from index.text.question import ParsedQuestion, TargetQuery, parse_question
@@ -40,11 +40,16 @@ def _stderr(message: str) -> None:
 class Library:
     """The served index: search, figures, documents, reload.
 
-    Owns the store engine, the tokenizer and the current search index.
+    Owns the store engine, the tokenizer and the current search index. Every method
+    that reads the store raises :class:`StoreError` (one line naming the database and
+    what to do) when the database cannot be read.
 
     Args:
         settings: index settings.
         notice: receives one-line progress notes for the operator (stderr by default).
+
+    Raises:
+        StoreError: the store cannot be opened or created.
     """
 
     def __init__(self, settings: IndexSettings, notice: Callable[[str], None] = _stderr) -> None:
@@ -83,7 +88,7 @@ class Library:
             ReloadError: the store is empty or stale and the sync failed.
         """
         tokenizer = self._tokenizer_for(self._load_lexicon())
-        with Session(self.engine) as session:
+        with reading(self.settings.storage_url), Session(self.engine) as session:
             documents = session.exec(select(func.count()).select_from(Document)).one()
             state = session.get(IndexState, FINGERPRINT_KEY)
             extractor = session.get(IndexState, EXTRACTOR_KEY)
@@ -98,8 +103,9 @@ class Library:
             self._notice("数字提取规则已更新，正在重新提取数字")
             report = self.sync_locked(None)
         else:
+            with reading(self.settings.storage_url):
+                self._current = load_search_index(self.engine, tokenizer, self.settings.ranking)
             self._tokenizer = tokenizer
-            self._current = load_search_index(self.engine, tokenizer, self.settings.ranking)
         if report is not None:
             self._notice(
                 f"索引完成：{report.documents} 份文档，{report.passages} 个段落，"
@@ -144,7 +150,8 @@ class Library:
         tokenizer = self._tokenizer_for(self._load_lexicon())
         report = sync_corpus(self.engine, self.settings, tokenizer, progress, preparsed)
         try:
-            index = load_search_index(self.engine, tokenizer, self.settings.ranking)
+            with reading(self.settings.storage_url):
+                index = load_search_index(self.engine, tokenizer, self.settings.ranking)
         except (ValueError, MemoryError) as error:
             raise ReloadError(f"无法建立检索索引：{error}") from error
         self._tokenizer, self._current = tokenizer, index  # the swap
@@ -175,7 +182,8 @@ class Library:
     def figures(self, question: str | ParsedQuestion, limit: int = 3) -> list[Figure]:
         """Figures answering a question; see :func:`index.figures.lookup.figures_for_question`."""
         parsed = self.parse(question) if isinstance(question, str) else question
-        return figures_for_question(self.engine, self.tokenizer, parsed, limit)
+        with reading(self.settings.storage_url):
+            return figures_for_question(self.engine, self.tokenizer, parsed, limit)
 
     def targets(self, keyword: str, *, year: int | None = None, kind: str | None = None) -> list[Figure]:
         """Figures matching every word of a keyword; see :func:`index.figures.lookup.lookup_targets`.
@@ -183,7 +191,8 @@ class Library:
         Raises:
             ValueError: ``kind`` is not one of ``FIGURE_KINDS``.
         """
-        return lookup_targets(self.engine, self.tokenizer, keyword, year=year, kind=kind)
+        with reading(self.settings.storage_url):
+            return lookup_targets(self.engine, self.tokenizer, keyword, year=year, kind=kind)
 
     def target_query(self, query: TargetQuery) -> tuple[list[Figure], list[FigurePair]]:
         """Return the figures of a /target query and, without a kind filter, the plans
@@ -199,23 +208,29 @@ class Library:
 
     def documents(self) -> list[DocumentSummary]:
         """Return the stored documents with their number of figures, ordered by id."""
-        with Session(self.engine) as session:
+        with reading(self.settings.storage_url), Session(self.engine) as session:
             counts = dict(session.exec(select(Target.doc_id, func.count()).group_by(Target.doc_id)).all())
             documents = session.exec(select(Document).order_by(Document.id)).all()
         return [DocumentSummary.of(document, counts.get(document.id, 0)) for document in documents]
 
     def document(self, doc_id: str) -> DocumentSummary | None:
         """Return one stored document, or None."""
-        with Session(self.engine) as session:
+        with reading(self.settings.storage_url), Session(self.engine) as session:
             document = session.get(Document, doc_id)
             if document is None:
                 return None
             count = session.exec(select(func.count()).select_from(Target).where(Target.doc_id == doc_id)).one()
         return DocumentSummary.of(document, count)
 
+    def document_with_content(self, content_hash: str) -> DocumentSummary | None:
+        """Return a stored document whose file has this SHA-256, or None."""
+        with reading(self.settings.storage_url), Session(self.engine) as session:
+            document = session.exec(select(Document).where(Document.content_hash == content_hash)).first()
+        return None if document is None else self.document(document.id)
+
     def passage_lengths(self) -> list[int]:
         """Return the length in characters of every stored passage."""
-        with Session(self.engine) as session:
+        with reading(self.settings.storage_url), Session(self.engine) as session:
             return [len(text) for text in session.exec(select(Passage.text)).all()]
 
     def _load_lexicon(self) -> Lexicon:

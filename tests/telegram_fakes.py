@@ -130,12 +130,15 @@ def document_update(bot: Bot, file_id: str, file_name: str, size: int, user_id: 
     return Update.de_json({"update_id": next(_ids), "message": message}, bot)
 
 
-def callback_update(bot: Bot, data: str, message_text: str = "", user_id: int = 1001) -> Update:
-    """Return an Update for a button press under a message the bot sent."""
+def callback_update(
+    bot: Bot, data: str, message_text: str = "", user_id: int = 1001, chat_id: int | None = None
+) -> Update:
+    """Return an Update for a button press under a message the bot sent (in the user's
+    private chat unless ``chat_id`` names a group)."""
     message = {
         "message_id": next(_ids),
         "date": int(time.time()),
-        "chat": _chat(user_id, user_id),
+        "chat": _chat(chat_id or user_id, user_id),
         "from": BOT_USER,
         "text": message_text or "回答",
     }

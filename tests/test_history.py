@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -28,7 +30,7 @@ def history(tmp_path):
 
 def test_questions_feedback_and_stats(history):
     log, _ = history
-    first = log.record_question(1, 1, "加装电梯完成了多少台？", [11, 12])
+    first = log.record_question(1, 1, "加装电梯完成了多少台？", [11, 12]).id
     log.record_question(2, 2, "加装电梯完成了多少台", [11])
     log.record_question(2, 2, "火锅店推荐", [])
     assert log.record_feedback(first, 1, 1) and log.record_feedback(first, 1, -1)  # the later vote counts
@@ -67,12 +69,36 @@ def test_week_csv_opens_in_excel(history):
 def test_retention_deletes_old_questions_and_their_feedback(history):
     log, now = history
     old = log.record_question(1, 1, "旧问题", [1])
-    log.record_feedback(old, 1, 1)
+    log.record_feedback(old.id, 1, 1)
     now.moment += timedelta(days=31)
     log.record_question(1, 1, "新问题", [1])  # the first record of a day purges
-    assert log.question(old) is None and log.count() == 1
+    assert log.question(old.token) is None and log.count() == 1
     with Session(log.engine) as session:
         assert session.exec(select(Feedback)).all() == []
+
+
+def test_answers_get_distinct_unguessable_tokens(history):
+    log, _ = history
+    entries = [log.record_question(1, 1, f"问题{n}", []) for n in range(50)]
+    tokens = {entry.token for entry in entries}
+    assert len(tokens) == 50 and all(len(t) == 12 and not t.isdigit() for t in tokens)
+    assert log.question(entries[7].token).question == "问题7"
+
+
+def test_feedback_from_two_threads_at_once_is_one_vote(history):
+    log, _ = history
+    for round_number in range(20):
+        entry = log.record_question(1, 1, f"问题{round_number}", [])
+        start = threading.Barrier(2)
+
+        def vote(entry=entry, start=start):
+            start.wait()
+            return log.record_feedback(entry.id, 1, 1)
+
+        with ThreadPoolExecutor(2) as pool:
+            assert list(pool.map(lambda _: vote(), range(2))) == [True, True]
+    with Session(log.engine) as session:
+        assert len(session.exec(select(Feedback)).all()) == 20
 
 
 def test_normalized_questions_group_spellings():

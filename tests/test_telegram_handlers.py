@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from bot.config import BotConfig, HistorySettings, TelegramSettings
 from bot.keyboards import CALLBACK_DATA_LIMIT
-from bot.render.texts import APOLOGY_TEXT
+from bot.render.texts import APOLOGY_TEXT, BUTTON_EXPIRED_TEXT
 from bot.telegram_app import build_application
 from index.api import Library
 from tests.conftest import open_library
@@ -144,8 +144,8 @@ async def test_feedback_is_stored(telegram):
 
 @pytest.mark.asyncio
 async def test_stale_or_forged_buttons_are_answered_politely(telegram):
-    await send(telegram, callback_update(telegram[0].bot, "p:999999:1"))
-    assert "过期" in telegram[1].sent("answerCallbackQuery")[-1]["text"]
+    await send(telegram, callback_update(telegram[0].bot, "p:AAAAAAAAAAAA:1"))  # a token never issued
+    assert telegram[1].sent("answerCallbackQuery")[-1]["text"] == BUTTON_EXPIRED_TEXT
     await send(telegram, callback_update(telegram[0].bot, "rm -rf /"))
     assert "失效" in telegram[1].sent("answerCallbackQuery")[-1]["text"]
 
@@ -402,3 +402,112 @@ async def test_questions_are_answered_while_a_reload_runs(admin_telegram):
         store.close()
     await reload_task
     assert "新增 10" in request.sent("editMessageText")[-1]["text"]
+
+
+# Buttons belong to the answer they are under (issue 8)
+
+
+def _buttons(reply: dict) -> dict[str, str]:
+    return {b["text"]: b["callback_data"] for row in reply["reply_markup"]["inline_keyboard"] for b in row}
+
+
+@pytest.mark.asyncio
+async def test_another_user_cannot_use_or_guess_someone_elses_buttons(telegram):
+    application, request = telegram
+    mine = await one(telegram, "老旧小区改造", ADMIN)
+    theirs = _buttons(mine)
+    other = await one(telegram, "旱厕改造", STAFF)
+    own = _buttons(other)
+    assert theirs["👍"].split(":")[1] != own["👍"].split(":")[1]
+    assert not theirs["👍"].split(":")[1].isdigit()  # not a sequential id
+    for label in ("更多结果 ➡️", "👍", next(k for k in theirs if k.startswith("上下文"))):
+        before = len(request.calls)
+        replies = await send(telegram, callback_update(application.bot, theirs[label], user_id=STAFF))
+        assert replies == []  # nothing sent or edited: no question text, no passages
+        assert request.calls[before:][-1][1]["text"] == BUTTON_EXPIRED_TEXT
+    assert application.bot_data.services.history.stats().thumbs_up == 0
+    await send(telegram, callback_update(application.bot, "p:" + "x" * 12 + ":0"))  # a guessed token
+    assert request.sent("answerCallbackQuery")[-1]["text"] == BUTTON_EXPIRED_TEXT
+
+
+@pytest.mark.asyncio
+async def test_buttons_of_a_group_answer_work_for_that_group_only(telegram):
+    application, request = telegram
+    answer = await one(telegram, "@bureau_bot 老旧小区改造", GROUP_MEMBER, chat_id=GROUP)
+    more = _buttons(answer)["更多结果 ➡️"]
+    (edited,) = await send(telegram, callback_update(application.bot, more, user_id=STAFF, chat_id=GROUP))
+    assert "第 2/" in edited["text"]  # another member of the group may page it
+    assert await send(telegram, callback_update(application.bot, more, user_id=STAFF)) == []
+    assert request.sent("answerCallbackQuery")[-1]["text"] == BUTTON_EXPIRED_TEXT
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("value", ["+7", "0", "-2", "+1x"])
+async def test_forged_feedback_value_is_an_expired_button_not_an_error(telegram, value):
+    application, request = telegram
+    answer = await one(telegram, "旱厕改造", STAFF)
+    token = _buttons(answer)["👍"].split(":")[1]
+    replies = await send(telegram, callback_update(application.bot, f"f:{token}:{value}"))
+    assert replies == []  # no apology, and no error report to the admins
+    assert request.sent("answerCallbackQuery")[-1]["text"] == BUTTON_EXPIRED_TEXT
+
+
+@pytest.mark.asyncio
+async def test_double_tap_on_feedback_is_recorded_once(telegram):
+    application, request = telegram
+    for _ in range(5):
+        answer = await one(telegram, "旱厕改造", ADMIN)
+        thumbs = _buttons(answer)["👍"]
+        presses = [callback_update(application.bot, thumbs, user_id=ADMIN) for _ in range(2)]
+        before = len(request.calls)
+        await asyncio.gather(*(application.process_update(press) for press in presses))
+        answers = [p["text"] for name, p in request.calls[before:] if name == "answerCallbackQuery"]
+        assert answers == ["感谢反馈！", "感谢反馈！"]
+        assert not [p for name, p in request.calls[before:] if name == "sendMessage"]  # no apology, no report
+    assert application.bot_data.services.history.stats().thumbs_up == 5
+
+
+@pytest.mark.asyncio
+async def test_uploading_a_file_the_corpus_already_has_finishes_its_message(admin_telegram):
+    application, request, live = admin_telegram
+    path = next(live.settings.corpus_dir.glob("001_*.txt"))
+    content = path.read_bytes()
+    request.files["same"] = content
+    replies = await send(admin_telegram, document_update(application.bot, "same", path.name, len(content), ADMIN))
+    final = assert_telegram_html(replies[-1]["text"])
+    assert "内容没有变化" in final and "正在检查" not in final
+    assert not live.settings.removed_folder.exists()  # nothing moved aside
+    replies = await send(admin_telegram, document_update(application.bot, "same", "副本.txt", len(content), ADMIN))
+    final = assert_telegram_html(replies[-1]["text"])
+    assert "内容相同" in final and path.name in final
+    assert not (live.settings.corpus_dir / "副本.txt").exists()
+
+
+@pytest.mark.asyncio
+async def test_an_upload_that_fails_unexpectedly_ends_its_progress_message(tmp_path, seed_corpus):
+    (tmp_path / "removed-is-a-file").write_text("x", encoding="utf-8")
+    live = open_library(tmp_path, seed_corpus, removed_dir=tmp_path / "removed-is-a-file")
+    application, request = await _start(live, tmp_path)
+    try:
+        path = next(seed_corpus.glob("001_*.txt"))
+        content = path.read_bytes() + "\n六、补充\n全年新建口袋公园9个。\n".encode()
+        request.files["f"] = content
+        upload = document_update(application.bot, "f", path.name, len(content), ADMIN)
+        replies = await send((application, request), upload)
+        status = [r for r in replies if r.get("message_id")]
+        final = assert_telegram_html(status[-1]["text"])
+        assert final.startswith(f"未添加 {path.name}") and "正在检查" not in final
+        assert path.read_bytes() != content  # the corpus file is as before
+    finally:
+        await application.shutdown()
+
+
+@pytest.mark.asyncio
+async def test_long_upload_name_is_saved_under_a_capped_name(admin_telegram):
+    application, request, live = admin_telegram
+    name = "关于" + "住房和城乡建设局年度工作总结" * 7 + ".txt"
+    content = "区住建局2024年工作总结\n一、2024年工作回顾\n全年新建口袋公园9个。\n".encode()
+    request.files["long"] = content
+    replies = await send(admin_telegram, document_update(application.bot, "long", name, len(content), ADMIN))
+    assert "已添加报告" in replies[-1]["text"]
+    assert live.search("口袋公园")[0].passage.doc_id.endswith(".txt")

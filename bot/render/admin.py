@@ -113,6 +113,11 @@ def render_stats(stats: UsageStats) -> str:
     return fit("\n".join(lines))
 
 
+def render_failure(error: BaseException) -> str:
+    """Return a short Chinese reason for an unexpected failure (plain text)."""
+    return f"处理时出错（{type(error).__name__}），管理员已收到详细信息"
+
+
 def render_error_details(update_summary: str, error: BaseException) -> str:
     """Return the failure report sent to admins (HTML, trimmed)."""
     detail = f"{type(error).__name__}: {error}"

@@ -18,7 +18,11 @@ from pathlib import Path
 from index.errors import DocumentReadError, ReloadError
 from index.ingest.readers import SUPPORTED_SUFFIXES, unsupported_type_reason
 
-MAX_NAME_CHARS = 100
+# File systems cap a name at 255 bytes (ext4, NTFS in UTF-16 units, APFS); a Chinese
+# character takes 3 bytes in UTF-8. Names are cut well below that, so the timestamp
+# that move_aside() puts in front of a replaced file (up to 24 bytes) still fits.
+MAX_NAME_BYTES = 200
+FILE_SYSTEM_NAME_BYTES = 255
 # Characters Windows, macOS or Linux refuse or treat specially in file names.
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 
@@ -28,8 +32,8 @@ def safe_file_name(name: str) -> str:
 
     Only the last path component is kept (``../../etc/passwd.txt`` -> ``passwd.txt``),
     characters that file systems refuse become ``_``, leading dots go (no hidden
-    files), and the stem is cut to fit ``MAX_NAME_CHARS``. The extension is kept and
-    lower-cased.
+    files), and the stem is cut (at a character boundary) so that the name takes at
+    most ``MAX_NAME_BYTES`` bytes in UTF-8. The extension is kept and lower-cased.
 
     Raises:
         DocumentReadError: the extension is not .txt, .docx or .pdf.
@@ -39,8 +43,13 @@ def safe_file_name(name: str) -> str:
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentReadError(unsupported_type_reason(suffix))
     stem = _UNSAFE.sub("_", base[: -len(suffix)]).strip(" .")
-    stem = stem[: MAX_NAME_CHARS - len(suffix)] or f"上传报告_{datetime.now():%Y%m%d_%H%M%S}"
-    return stem + suffix
+    stem = _cut_to_bytes(stem, MAX_NAME_BYTES - len(suffix.encode())).rstrip(" .")
+    return (stem or f"上传报告_{datetime.now():%Y%m%d_%H%M%S}") + suffix
+
+
+def _cut_to_bytes(text: str, limit: int) -> str:
+    """Return the longest start of ``text`` whose UTF-8 encoding fits ``limit`` bytes."""
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
 def save_report(corpus_dir: Path, file_name: str, content: bytes) -> Path:
@@ -64,10 +73,14 @@ def save_report(corpus_dir: Path, file_name: str, content: bytes) -> Path:
 def move_aside(path: Path, removed_dir: Path) -> Path:
     """Move a report into ``removed_dir`` under a timestamped name; return the new path."""
     removed_dir.mkdir(parents=True, exist_ok=True)
-    destination = removed_dir / f"{datetime.now():%Y%m%d-%H%M%S}_{path.name}"
-    counter = 1
-    while destination.exists():
-        destination = removed_dir / f"{datetime.now():%Y%m%d-%H%M%S}_{counter}_{path.name}"
+    stamp = f"{datetime.now():%Y%m%d-%H%M%S}"
+    counter = 0
+    while True:
+        prefix = f"{stamp}_{counter}_" if counter else f"{stamp}_"
+        name = prefix + _cut_to_bytes(path.stem, FILE_SYSTEM_NAME_BYTES - len(prefix) - len(path.suffix.encode()))
+        destination = removed_dir / (name + path.suffix)
+        if not destination.exists():
+            break
         counter += 1
     shutil.move(path, destination)  # not os.replace: the folder may be on another disk
     return destination
@@ -84,28 +97,54 @@ class FailedDocument:
 def scan_corpus(corpus_dir: Path) -> tuple[dict[str, Path], list[FailedDocument]]:
     """List report files under ``corpus_dir``.
 
+    Hidden files and folders (name starting with ".") are skipped. Links are not
+    followed out of the folder: a file or folder link that resolves outside it is
+    listed as failed, as is a folder link inside it (its target is read where it is)
+    and a broken link.
+
     Returns:
-        (doc_id -> path for supported files, failures for files of other types).
-        Hidden files and folders (name starting with ".") are skipped.
+        (doc_id -> path for supported files, failures: other types and links).
 
     Raises:
         ReloadError: the folder does not exist or cannot be listed.
     """
     if not corpus_dir.is_dir():
         raise ReloadError(f"语料目录不存在：{corpus_dir}")
+    root = corpus_dir.resolve()
     files: dict[str, Path] = {}
-    unsupported: list[FailedDocument] = []
-    try:
-        paths = sorted(corpus_dir.rglob("*"))
-    except OSError as error:
+    failed: list[FailedDocument] = []
+
+    def refuse_walk(error: OSError) -> None:
         raise ReloadError(f"无法读取语料目录 {corpus_dir}：{error}") from error
-    for path in paths:
-        relative = path.relative_to(corpus_dir)
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
-            continue
-        doc_id = relative.as_posix()
-        if path.suffix.lower() in SUPPORTED_SUFFIXES:
-            files[doc_id] = path
-        else:
-            unsupported.append(FailedDocument(doc_id, unsupported_type_reason(path.suffix.lower())))
-    return files, unsupported
+
+    for folder, folders, names in os.walk(corpus_dir, onerror=refuse_walk):
+        base = Path(folder)
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        for name in list(folders):
+            if (base / name).is_symlink():  # os.walk does not descend into links; say why
+                folders.remove(name)
+                inside = _within(root, base / name)
+                reason = "文件夹链接已跳过（目标也在语料目录中，按原位置读取）" if inside else _OUTSIDE_REASON
+                failed.append(FailedDocument((base / name).relative_to(corpus_dir).as_posix(), reason))
+        for name in sorted(names):
+            path = base / name
+            doc_id = path.relative_to(corpus_dir).as_posix()
+            if name.startswith("."):
+                continue
+            if path.is_symlink() and not path.exists():
+                failed.append(FailedDocument(doc_id, "链接已失效，指向的文件不存在"))
+            elif not _within(root, path):
+                failed.append(FailedDocument(doc_id, _OUTSIDE_REASON))
+            elif path.suffix.lower() in SUPPORTED_SUFFIXES:
+                files[doc_id] = path
+            elif path.is_file():
+                failed.append(FailedDocument(doc_id, unsupported_type_reason(path.suffix.lower())))
+    return dict(sorted(files.items())), sorted(failed, key=lambda f: f.doc_id)
+
+
+_OUTSIDE_REASON = "链接指向语料目录之外，已跳过（只读取语料目录内的文件）"
+
+
+def _within(root: Path, path: Path) -> bool:
+    """Whether ``path``, links resolved, lies inside ``root`` (already resolved)."""
+    return path.resolve().is_relative_to(root)

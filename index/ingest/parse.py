@@ -51,8 +51,11 @@ def parse_report(doc_id: str, content: bytes, settings: IndexSettings, tokenizer
     headings = list(dict.fromkeys(label for d in drafts for label in d.section))
     opening = drafts[0].text
     years = metadata.document_years(title, headings, opening)
+    token_lists = [passage_tokens(tokenizer, SECTION_SEPARATOR.join(d.section), d.text) for d in drafts]
+    if not any(token_lists):
+        raise DocumentReadError("文件中没有可检索的文字（只有脱敏符号、标点或编号）")
     passages = []
-    for ordinal, draft in enumerate(drafts):
+    for ordinal, (draft, tokens) in enumerate(zip(drafts, token_lists, strict=True)):
         section = SECTION_SEPARATOR.join(draft.section)
         passages.append(
             Passage(
@@ -63,7 +66,7 @@ def parse_report(doc_id: str, content: bytes, settings: IndexSettings, tokenizer
                 text=draft.text,
                 char_start=draft.start,
                 char_end=draft.end,
-                tokens=json.dumps(passage_tokens(tokenizer, section, draft.text), ensure_ascii=False),
+                tokens=json.dumps(tokens, ensure_ascii=False),
             )
         )
     kind = metadata.document_kind(title, list(dict.fromkeys(d.section[0] for d in drafts if d.section)), opening)

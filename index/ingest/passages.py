@@ -98,7 +98,7 @@ def split_passages(
         skip: number of leading paragraphs that are not body text (a title line).
 
     Returns:
-        Passages in document order; none longer than ``limits.max_chars``.
+        Passages in document order; none longer than ``limits.max_chars``, none blank.
     """
     segments = _segments(paragraphs, skip)
     document = "\n".join(paragraphs)
@@ -114,7 +114,8 @@ def split_passages(
         raw = document[chunk.start : chunk.end]
         start = chunk.start + len(raw) - len(raw.lstrip())
         text = raw.strip()
-        passages.append(PassageDraft(chunk.section, text, start, start + len(text)))
+        if text:  # a run of white space cut on its own is not a passage
+            passages.append(PassageDraft(chunk.section, text, start, start + len(text)))
     return passages
 
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 import io
 import re
 import statistics
-import zipfile
 from pathlib import Path
 
 import docx
-import docx.opc.exceptions
 import pypdf
-import pypdf.errors
 from charset_normalizer import from_bytes
 from docx.table import Table
 
@@ -135,7 +132,10 @@ def docx_text(content: bytes) -> str:
                 lines.extend(_table_lines(block))
             else:
                 lines.append(block.text)
-    except (docx.opc.exceptions.PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
+    except Exception as error:
+        # python-docx lets the errors of its layers through (zipfile, lxml's
+        # XMLSyntaxError for a cut document.xml, KeyError for a missing part, ...):
+        # for one uploaded file, any of them means "not a readable Word document".
         raise DocumentReadError("无法打开 .docx 文件：文件已损坏或不是 Word 文档") from error
     return "\n".join(lines)
 
@@ -168,7 +168,11 @@ def pdf_text(content: bytes) -> str:
         if reader.is_encrypted:
             raise DocumentReadError("PDF 文件已加密，请提供未加密的版本")
         pages = [page.extract_text() or "" for page in reader.pages]
-    except pypdf.errors.PyPdfError as error:
+    except DocumentReadError:
+        raise
+    except Exception as error:
+        # pypdf raises its own errors for most damage but lets struct, zlib and
+        # ValueError/KeyError through on some malformed streams; all mean "corrupt".
         raise DocumentReadError("无法打开 PDF 文件：文件已损坏") from error
     lines = [line.strip() for page in pages for line in page.splitlines() if line.strip()]
     if not lines:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -25,8 +26,11 @@ from index.ingest.corpus_files import FailedDocument, scan_corpus
 from index.ingest.parse import ParsedDocument, parse_report, passage_target_rows, passage_tokens
 from index.ingest.readers import read_bytes
 from index.settings import IndexSettings
+from index.store.engine import is_damage, store_failure
 from index.store.models import Document, IndexState, Passage, Target
 from index.text.segmentation import Tokenizer
+
+logger = logging.getLogger(__name__)
 
 FINGERPRINT_KEY = "lexicon_fingerprint"
 EXTRACTOR_KEY = "extractor_version"
@@ -120,6 +124,12 @@ def sync_corpus(
                     report.failed.append(FailedDocument(doc_id, str(error)))
                     if doc_id in stored:
                         report.unchanged.append(doc_id)
+                except Exception as error:  # one file must never stop the others
+                    logger.exception("could not ingest %s", doc_id)
+                    reason = f"处理该文件时出错（{type(error).__name__}），已跳过；其他文件不受影响"
+                    report.failed.append(FailedDocument(doc_id, reason))
+                    if doc_id in stored:
+                        report.unchanged.append(doc_id)
             report.removed = sorted(set(stored) - set(files))
             _write(session, parsed, report.removed)
             lexicon_changed = fingerprint is None or fingerprint.value != tokenizer.fingerprint
@@ -134,6 +144,8 @@ def sync_corpus(
             report.passages = session.exec(select(func.count()).select_from(Passage)).one()
             report.targets = session.exec(select(func.count()).select_from(Target)).one()
     except SQLAlchemyError as error:
+        if is_damage(error):
+            raise store_failure(error, settings.storage_url) from error
         raise ReloadError(f"无法写入索引数据库：{error.__class__.__name__}: {error}") from error
     report.seconds = round(time.perf_counter() - started, 3)
     return report

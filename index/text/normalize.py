@@ -25,7 +25,9 @@ _WIDTH_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _WIDTH_FOLD[0x3000] = 0x20
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\ufeff]")
-_SPACE_RUN = re.compile(r"[ \t\u3000\u00a0]+")
+# Any white space but the line break: spaces, tabs, the ideographic space, no-break and
+# typographic spaces (U+2000-U+200A, em space U+2003 among them).
+_SPACE_RUN = re.compile(r"[^\S\n]+")
 
 
 @functools.cache
@@ -57,8 +59,8 @@ def to_simplified(text: str) -> str:
 def clean_display_line(line: str) -> str:
     """Return one line of original text ready for display.
 
-    Control and zero-width characters are dropped, runs of spaces, tabs and ideographic
-    spaces become one ASCII space, and the ends are stripped. Characters are otherwise
+    Control and zero-width characters are dropped, runs of any white space (spaces, tabs,
+    ideographic, no-break and em spaces) become one ASCII space, and the ends are stripped. Characters are otherwise
     kept as written (traditional characters, full-width digits, redaction marks).
     """
     return _SPACE_RUN.sub(" ", _CONTROL_CHARS.sub("", line)).strip()
