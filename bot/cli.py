@@ -141,7 +141,7 @@ def _positive(value: str) -> int:
 
 
 def _open(config: BotConfig) -> Library:
-    library = Library(config.index)
+    library = Library(config.index, workers=os.cpu_count() or 1)
     library.open()
     return library
 
@@ -179,8 +179,7 @@ def _targets(args: argparse.Namespace, config: BotConfig) -> int:
     library = _open(config)
 
     def lookup(keyword: str) -> list:
-        found = library.targets(keyword, year=args.year, kind=args.kind) if keyword else []
-        return found[: args.limit] if args.limit else found
+        return library.targets(keyword, year=args.year, kind=args.kind, limit=args.limit) if keyword else []
 
     if args.keyword == "-":
         for line in sys.stdin:
@@ -200,7 +199,7 @@ def _targets(args: argparse.Namespace, config: BotConfig) -> int:
 
 
 def _reload(args: argparse.Namespace, config: BotConfig) -> int:
-    report = Library(config.index).reload()
+    report = Library(config.index, workers=os.cpu_count() or 1).reload()
     if args.json:
         _print_json(report.to_dict())
     else:
@@ -243,7 +242,9 @@ def _run(args: argparse.Namespace, config: BotConfig) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 1
-    application = build_application(config, _open(config), token)
+    library = Library(config.index, isolate_reloads=True)  # reloads must not hold up answers
+    library.open()
+    application = build_application(config, library, token)
     # New messages and button presses only: an edited old question is not asked again.
     application.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
     return 0

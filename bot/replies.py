@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.config import ChatSettings
 from bot.render.admin import render_docs_page
 from bot.render.answers import render_answer, render_context
-from bot.render.figures import render_targets
+from bot.render.figures import TARGET_LIST_LIMIT, render_targets
 from bot.render.markup import html_to_text
 from bot.render.texts import (
     EMPTY_QUESTION_TEXT,
@@ -117,8 +117,8 @@ class Responder:
         query = parse_target_query(argument)
         if not query.keyword:
             return TargetReply(TARGET_USAGE_TEXT, accepted=False)
-        figures, pairs = self.library.target_query(query)
-        return TargetReply(render_targets(argument, figures, pairs), len(figures))
+        total, figures, pairs = self.library.target_query(query, TARGET_LIST_LIMIT)
+        return TargetReply(render_targets(argument, total, figures, pairs), total)
 
     def docs_page(self, page: int) -> tuple[str, int]:
         """Return a page of the indexed documents and the number of pages."""

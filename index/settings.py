@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from index.ingest.passages import PassageLimits
 from index.text.lexicon import LexiconPaths
 
@@ -60,6 +62,8 @@ class IndexSettings:
         removed_dir: where removed and replaced report files are moved (never
             deleted); by default ``.removed`` inside the corpus folder.
         storage_url: SQLAlchemy URL of the store, e.g. ``sqlite:////srv/bot/bureau.db``.
+        index_dir: folder of the search index files; None puts it beside a SQLite
+            store (see :attr:`index_folder`).
         max_file_bytes: larger report files are refused.
         lexicon: the user dictionary, stopword and synonym files.
         ranking: BM25 settings.
@@ -69,10 +73,22 @@ class IndexSettings:
     corpus_dir: Path
     storage_url: str
     removed_dir: Path | None = None
+    index_dir: Path | None = None
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     lexicon: LexiconPaths = field(default_factory=LexiconPaths)
     ranking: RankingSettings = field(default_factory=RankingSettings)
     passage_limits: PassageLimits = field(default_factory=PassageLimits)
+
+    @property
+    def index_folder(self) -> Path:
+        """``index_dir``, or beside a SQLite store file (``data/bureau.db`` ->
+        ``data/bureau.index``), or ``index`` beside the corpus folder."""
+        if self.index_dir is not None:
+            return self.index_dir
+        url = make_url(self.storage_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(url.database).with_suffix(".index")
+        return self.corpus_dir.parent / "index"
 
     @property
     def removed_folder(self) -> Path:

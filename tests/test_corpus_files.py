@@ -75,11 +75,11 @@ def test_add_document_rolls_back_when_the_store_refuses(live, admin):
         connection.execute(
             text("CREATE TRIGGER refuse_documents BEFORE INSERT ON document BEGIN SELECT RAISE(ABORT, 'full'); END")
         )
-    serving = live.current
+    serving = live.serving
     with pytest.raises(ReloadError, match="无法写入索引数据库"):
         admin.add("2024总结.txt", REPORT)
     assert not (live.settings.corpus_dir / "2024总结.txt").exists()
-    assert live.current is serving
+    assert live.serving is serving
 
 
 def test_replacing_restores_the_old_file_on_failure(live, admin):

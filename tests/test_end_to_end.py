@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, SEED_FILES
+from tests.conftest import PROJECT_DIR, STORE_NAME, copy_store
 from tests.fake_bot_api import FakeBotApi
 
 TOKEN = "123456:END-TO-END"
@@ -57,15 +57,15 @@ def _button(user_id: int, data: str) -> dict:
 
 
 @pytest.fixture
-def running_bot(tmp_path: Path):
+def running_bot(tmp_path: Path, seed_store: Path):
     api = FakeBotApi(TOKEN).start()
+    shutil.copytree(seed_store / "corpus", tmp_path / "corpus")
     corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for path in SEED_FILES:
-        shutil.copy(path, corpus / path.name)
+    copy_store(seed_store, tmp_path)  # the bot starts on a built store, as it does in service
     config = tmp_path / "config.toml"
     config.write_text(
         "[corpus]\ndir = 'corpus'\n"
+        f"[storage]\nurl = 'sqlite:///{tmp_path / STORE_NAME}'\n"
         "[telegram]\n"
         f"base_url = '{api.base_url}'\nbase_file_url = '{api.base_file_url}'\n"
         f"admins = [{ADMIN}]\nallowed_users = [{STAFF}]\n",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, select, update
 
 from index.api import Library, ReloadBusyError, ReloadError
 from index.store.models import Document, Passage
@@ -38,10 +39,20 @@ def test_first_open_builds_the_index_from_the_corpus(tmp_path, fresh_seed_corpus
     assert report is not None and sorted(report.added) == sorted(p.name for p in fresh_seed_corpus.iterdir())
     assert report.failed == []
     assert "索引为空" in notes[0]
-    assert len(live.current) == report.passages > 100
+    assert len(live.serving) == report.passages > 100
 
 
-def test_open_uses_stored_tokens_without_retokenizing(tmp_path, seed_corpus):
+def test_open_reads_the_index_files_not_every_stored_token_list(tmp_path, seed_corpus):
+    first = open_library(tmp_path, seed_corpus)
+    with Session(first.engine) as session:
+        session.exec(update(Passage).values(tokens="not json"))  # opening must not decode these
+        session.commit()
+    second = Library(first.settings, notice=silent)
+    assert second.open() is None  # nothing to sync or rebuild: the index files were used as is
+    assert second.search("龙湖整改")[0].passage.text.startswith("龙湖整改工作累计拆除")
+
+
+def test_missing_index_files_are_rebuilt_from_the_stored_tokens(tmp_path, seed_corpus):
     first = open_library(tmp_path, seed_corpus)
     with Session(first.engine) as session:
         passage = session.exec(select(Passage).where(Passage.text.contains("龙湖整改工作累计拆除"))).one()
@@ -49,10 +60,11 @@ def test_open_uses_stored_tokens_without_retokenizing(tmp_path, seed_corpus):
         session.add(passage)
         session.commit()
         text = passage.text
-    second = Library(first.settings, notice=silent)
-    assert second.open() is None  # nothing to sync: the store was used as is
-    hits = second.search("zzmarker")
-    assert [h.passage.text for h in hits] == [text]
+    shutil.rmtree(first.settings.index_folder)
+    notes: list[str] = []
+    second = Library(first.settings, notice=notes.append)
+    assert second.open() is None and "重建" in notes[0]  # rebuilt from the store, no re-tokenising
+    assert [h.passage.text for h in second.search("zzmarker")] == [text]
 
 
 def test_reload_adds_changes_and_removes(tmp_path, seed_corpus):
@@ -116,11 +128,11 @@ def test_changed_file_that_turns_bad_keeps_its_previous_version(tmp_path, seed_c
 
 def test_missing_corpus_folder_keeps_the_previous_index(tmp_path, seed_corpus):
     live = open_library(tmp_path, seed_corpus)
-    serving = live.current
+    serving = live.serving
     shutil.rmtree(seed_corpus)
     with pytest.raises(ReloadError, match="语料目录不存在"):
         live.reload()
-    assert live.current is serving
+    assert live.serving is serving
     assert live.search("加装电梯")
 
 
@@ -137,11 +149,11 @@ def test_broken_lexicon_keeps_the_previous_index(tmp_path, seed_corpus):
     synonyms = tmp_path / "synonyms.txt"
     synonyms.write_text("保障性租赁住房 保租房\n", encoding="utf-8")
     live = open_library(tmp_path, seed_corpus, lexicon=LexiconPaths(synonyms=synonyms))
-    serving = live.current
+    serving = live.serving
     synonyms.write_text("保租房\n", encoding="utf-8")
     with pytest.raises(ReloadError, match="词表有误"):
         live.reload()
-    assert live.current is serving
+    assert live.serving is serving
 
 
 def test_edited_lexicon_retokenizes_stored_passages(tmp_path, seed_corpus):
@@ -169,6 +181,16 @@ def test_concurrent_reload_is_refused(tmp_path, seed_corpus):
     (seed_corpus / "new.txt").write_text(NEW_REPORT, encoding="utf-8")
     live.reload(progress)
     assert started
+
+
+def test_a_reload_in_another_process_is_refused_not_waited_for(tmp_path, seed_corpus):
+    live = open_library(tmp_path, seed_corpus)
+    folder = live.settings.index_folder
+    with (folder / ".reload.lock").open("a") as handle:  # what another process's reload holds
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(ReloadBusyError, match="另一个进程"):
+            live.reload()
+    assert not live.reload().changed  # free again once the other process is done
 
 
 def test_document_metadata_is_stored(tmp_path, seed_corpus):

@@ -191,7 +191,7 @@ def test_a_partly_corrupt_store_is_one_line_on_every_command(tmp_path, deploymen
 
 
 def test_closed_stdout_ends_quietly(tmp_path, deployment):
-    for args in (["docs"], ["reload"]):
+    for args in (["docs"],):
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", *args, "--config", str(deployment)],
             stdout=subprocess.PIPE,

@@ -44,9 +44,9 @@ def render_figures_block(figures: Sequence[Figure]) -> str:
     return "\n".join(lines)
 
 
-def render_targets(keyword: str, figures: Sequence[Figure], pairs: Sequence[FigurePair] = ()) -> str:
-    """Return the /target reply (HTML): plan-versus-achieved pairs, then up to ten
-    figures best first, and how many more there are."""
+def render_targets(keyword: str, total: int, figures: Sequence[Figure], pairs: Sequence[FigurePair] = ()) -> str:
+    """Return the /target reply (HTML): plan-versus-achieved pairs, then up to ten of
+    the ``total`` figures found, best first, and how many more there are."""
     echo = escape(shorten(keyword.strip(), KEYWORD_ECHO_CHARS))
     if not figures:
         return (
@@ -57,12 +57,10 @@ def render_targets(keyword: str, figures: Sequence[Figure], pairs: Sequence[Figu
     if pairs:
         blocks.append("\n".join(["<b>计划与完成对照</b>", *(f"• {_render_pair(p)}" for p in pairs[:PAIRS_SHOWN])]))
     shown = figures[:TARGET_LIST_LIMIT]
-    lines = [f"<b>“{echo}”的数字</b>（共 {len(figures)} 条）"]
+    lines = [f"<b>“{echo}”的数字</b>（共 {total} 条）"]
     lines += [f"{n}. {render_target_line(f)}" for n, f in enumerate(shown, start=1)]
-    if len(figures) > len(shown):
-        lines.append(
-            f"还有 {len(figures) - len(shown)} 条未显示。可加上年份或“计划”“完成”缩小范围，例如 /target {echo} 2022"
-        )
+    if total > len(shown):
+        lines.append(f"还有 {total - len(shown)} 条未显示。可加上年份或“计划”“完成”缩小范围，例如 /target {echo} 2022")
     blocks.append("\n".join(lines))
     return fit("\n\n".join(blocks))
 

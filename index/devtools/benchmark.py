@@ -70,7 +70,7 @@ def benchmark(corpus: Path, questions: list[str], copies: int, rounds: int) -> d
         ledger.sort()
         return {
             "documents": report.documents if report else None,
-            "passages": len(warm.current),
+            "passages": len(warm.serving),
             "cold_ingest_seconds": round(cold_ingest, 2),
             "open_from_store_seconds": round(warm_open, 2),
             "reload_unchanged_seconds": round(reload_seconds, 2),

@@ -1,46 +1,106 @@
-"""Parse one report file into the rows the store keeps: document, passages, figures.
+"""Parse one report into what the store and the index keep: document, passages, figures.
 
-Pure with respect to the store: bytes in, rows out. :mod:`index.ingest.sync` decides
-which files to parse and writes the rows.
+Pure with respect to the store: bytes in, plain values out (picklable, so files are
+parsed in worker processes). :mod:`index.ingest.sync` decides which files to parse
+and writes the results. Each passage is tokenised once; a figure's context tokens are
+the tokens of its sentence, taken from the passage's by offset, plus its heading's.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 from index.errors import DocumentReadError
 from index.figures.extract import PassageContext, base_quantity, extract_figures, normal_unit
+from index.figures.model import Figure
 from index.ingest import metadata
 from index.ingest.passages import split_passages
 from index.ingest.readers import extract_text
 from index.settings import IndexSettings
-from index.store.models import SECTION_SEPARATOR, Document, Passage, Target, split_section
-from index.text.normalize import clean_display_line, index_form
+from index.store.models import SECTION_SEPARATOR, split_section
+from index.text.normalize import clean_display_line
 from index.text.segmentation import Tokenizer
 
 
 @dataclass(frozen=True)
-class ParsedDocument:
-    """A document row with its passage and target rows, ready to be written."""
+class ParsedPassage:
+    """A passage ready to store and index.
 
-    document: Document
-    passages: list[Passage]
-    targets: list[Target]
+    Attributes:
+        ordinal: position in the document, from 0.
+        section: heading path joined with ``SECTION_SEPARATOR``.
+        year: the year it is about, or None.
+        text: display text; start, end: offsets in the document text.
+        tokens: the word-field tokens of heading path and text.
+    """
+
+    ordinal: int
+    section: str
+    year: int | None
+    text: str
+    start: int
+    end: int
+    tokens: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ParsedFigure:
+    """A figure ready to store and index.
+
+    Attributes:
+        passage_ordinal: the passage it was found in.
+        figure: the figure (offsets in the document text).
+        unit_key: the unit normalised for matching; base_unit: without magnitude.
+        indicator_tokens: tokens of the indicator, plus the base unit.
+        context_tokens: tokens of its sentence and heading path, plus its year.
+    """
+
+    passage_ordinal: int
+    figure: Figure
+    unit_key: str
+    base_unit: str
+    indicator_tokens: tuple[str, ...]
+    context_tokens: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    """A document's row values with its passages and figures.
+
+    Attributes:
+        values: column values of the :class:`index.store.models.Document` row.
+        passages, figures: in document order.
+    """
+
+    values: dict
+    passages: tuple[ParsedPassage, ...]
+    figures: tuple[ParsedFigure, ...]
+
+    @property
+    def id(self) -> str:
+        """The document id (path in the corpus folder)."""
+        return self.values["id"]
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the file's bytes."""
+        return self.values["content_hash"]
 
 
 def parse_report(doc_id: str, content: bytes, settings: IndexSettings, tokenizer: Tokenizer) -> ParsedDocument:
-    """Turn a report file's bytes into a document row and tokenised passage rows.
+    """Turn a report file's bytes into a document with tokenised passages and figures.
 
     Args:
         doc_id: path relative to the corpus folder, ``/``-separated.
         content: the file's bytes; the type is taken from ``doc_id``'s extension.
 
     Raises:
-        DocumentReadError: the file cannot be read or has no body text.
+        DocumentReadError: the file cannot be read, has no body text, or no word that
+            could be searched (only redaction marks, punctuation or numbering).
     """
     text = extract_text(content, PurePosixPath(doc_id).suffix)
     paragraphs = [line for line in (clean_display_line(raw) for raw in text.split("\n")) if line]
@@ -51,81 +111,69 @@ def parse_report(doc_id: str, content: bytes, settings: IndexSettings, tokenizer
     headings = list(dict.fromkeys(label for d in drafts for label in d.section))
     opening = drafts[0].text
     years = metadata.document_years(title, headings, opening)
-    token_lists = [passage_tokens(tokenizer, SECTION_SEPARATOR.join(d.section), d.text) for d in drafts]
-    if not any(token_lists):
-        raise DocumentReadError("文件中没有可检索的文字（只有脱敏符号、标点或编号）")
-    passages = []
-    for ordinal, (draft, tokens) in enumerate(zip(drafts, token_lists, strict=True)):
-        section = SECTION_SEPARATOR.join(draft.section)
-        passages.append(
-            Passage(
-                doc_id=doc_id,
-                ordinal=ordinal,
-                section=section,
-                year=metadata.passage_year(draft.section, years),
-                text=draft.text,
-                char_start=draft.start,
-                char_end=draft.end,
-                tokens=json.dumps(tokens, ensure_ascii=False),
-            )
-        )
     kind = metadata.document_kind(title, list(dict.fromkeys(d.section[0] for d in drafts if d.section)), opening)
-    targets = [t for p in passages for t in passage_target_rows(p, kind, years, tokenizer)]
-    document = Document(
-        id=doc_id,
-        title=title or PurePosixPath(doc_id).stem,
-        years=",".join(str(y) for y in years),
-        year=max(years) if years else None,
-        level=metadata.issuing_level(title, paragraphs),
-        kind=kind,
-        content_hash=hashlib.sha256(content).hexdigest(),
-        size_bytes=len(content),
-        char_count=sum(len(p) for p in paragraphs),
-        passage_count=len(passages),
-        ingested_at=datetime.now(UTC),
-    )
-    return ParsedDocument(document, passages, targets)
+    values = {
+        "id": doc_id,
+        "title": title or PurePosixPath(doc_id).stem,
+        "years": ",".join(str(y) for y in years),
+        "year": max(years) if years else None,
+        "level": metadata.issuing_level(title, paragraphs),
+        "kind": kind,
+        "content_hash": hashlib.sha256(content).hexdigest(),
+        "size_bytes": len(content),
+        "char_count": sum(len(p) for p in paragraphs),
+        "passage_count": len(drafts),
+        "ingested_at": datetime.now(UTC),
+    }
+    stored = [
+        (ordinal, SECTION_SEPARATOR.join(d.section), metadata.passage_year(d.section, years), d.text, d.start, d.end)
+        for ordinal, d in enumerate(drafts)
+    ]
+    parsed = derive(values, stored, tokenizer)
+    if not any(p.tokens for p in parsed.passages):
+        raise DocumentReadError("文件中没有可检索的文字（只有脱敏符号、标点或编号）")
+    return parsed
 
 
-def passage_target_rows(passage: Passage, doc_kind: str, doc_years: list[int], tokenizer: Tokenizer) -> list[Target]:
-    """Extract the figures of a stored passage as target rows (document offsets)."""
-    section = split_section(passage.section)
-    context = PassageContext(section, passage.year, doc_kind, tuple(doc_years))
-    rows = []
-    for draft in extract_figures(passage.text, context, tokenizer):
-        base_unit = base_quantity(None, draft.unit)[1]
-        year_text = str(draft.year) if draft.year else ""
-        rows.append(
-            Target(
-                doc_id=passage.doc_id,
-                passage_ordinal=passage.ordinal,
-                section=passage.section,
-                indicator=draft.indicator,
-                value=draft.value,
-                value_text=draft.value_text,
-                unit=draft.unit,
-                unit_key=normal_unit(draft.unit),
-                qualifier=draft.qualifier,
-                kind=draft.kind,
-                period=draft.period,
-                year=draft.year,
-                redacted=draft.redacted,
-                sentence=draft.sentence,
-                char_start=passage.char_start + draft.start,
-                char_end=passage.char_start + draft.end,
-                search_text=index_form(
-                    " ".join([draft.indicator, draft.unit, draft.sentence, passage.section, year_text])
-                ).lower(),
-                indicator_tokens=json.dumps([*tokenizer.tokens(draft.indicator), base_unit], ensure_ascii=False),
-                context_tokens=json.dumps(
-                    [*tokenizer.tokens(f"{draft.sentence}\n{passage.section}"), *([year_text] if year_text else [])],
-                    ensure_ascii=False,
-                ),
-            )
+def derive(values: dict, passages: Sequence[tuple], tokenizer: Tokenizer) -> ParsedDocument:
+    """Tokenise passages and extract their figures: from a parsed file, or from the
+    stored text again when the word lists or the extractor changed.
+
+    Args:
+        values: the document's row values (its kind and years guide the figures).
+        passages: (ordinal, section, year, text, start, end) in document order.
+    """
+    years = tuple(int(y) for y in values["years"].split(",") if y)
+    section_tokens: dict[str, list[str]] = {}
+    parsed_passages, parsed_figures = [], []
+    for ordinal, section, year, text, start, end in passages:
+        if section not in section_tokens:
+            section_tokens[section] = tokenizer.tokens(section)
+        offsets = tokenizer.token_offsets(text)
+        heading = section_tokens[section]
+        parsed_passages.append(
+            ParsedPassage(ordinal, section, year, text, start, end, (*heading, *(t for t, _ in offsets)))
         )
-    return rows
+        context = PassageContext(split_section(section), year, values["kind"], years)
+        for figure in extract_figures(text, context, tokenizer):
+            parsed_figures.append(_parsed_figure(ordinal, start, text, figure, offsets, heading, tokenizer))
+    return ParsedDocument(values, tuple(parsed_passages), tuple(parsed_figures))
 
 
-def passage_tokens(tokenizer: Tokenizer, section: str, text: str) -> list[str]:
-    """Return the indexed tokens of a passage: its heading path, then its text."""
-    return tokenizer.tokens(f"{section}\n{text}")
+def _parsed_figure(ordinal, passage_start, text, figure: Figure, offsets, section_tokens, tokenizer) -> ParsedFigure:
+    # The last occurrence of the sentence that starts at or before the figure is its own.
+    sentence_start = text.rfind(figure.sentence, 0, figure.start + len(figure.sentence)) if figure.sentence else -1
+    if sentence_start < 0:
+        sentence_start, sentence_end = 0, len(text)
+    else:
+        sentence_end = sentence_start + len(figure.sentence)
+    base_unit = base_quantity(None, figure.unit)[1]
+    context = [token for token, at in offsets if sentence_start <= at < sentence_end]
+    return ParsedFigure(
+        passage_ordinal=ordinal,
+        figure=replace(figure, start=passage_start + figure.start, end=passage_start + figure.end),
+        unit_key=normal_unit(figure.unit),
+        base_unit=base_unit,
+        indicator_tokens=(*tokenizer.tokens(figure.indicator), base_unit),
+        context_tokens=(*context, *section_tokens, *([str(figure.year)] if figure.year else [])),
+    )

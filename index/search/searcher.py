@@ -1,19 +1,17 @@
-"""Search over an in-memory snapshot of the passages: BM25 ranking plus a coverage check.
+"""Search over the sparse index: BM25 ranking plus a coverage check for "nothing found".
 
-A :class:`SearchIndex` is immutable once built; a reload builds a new one and swaps it
-in (see :mod:`index.library`), so a search never sees a half-built index.
+A :class:`Searcher` reads one opened generation of the index and never changes; a
+reload opens the next generation and swaps in a new searcher, so a search never sees a
+half-written index. Passages are fetched from the store only for the hits returned.
 """
 
 from __future__ import annotations
-
-import json
-from collections import defaultdict
 
 import numpy as np
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from index.search.reference import build_bm25, lucene_idf
+from index.search.engine import BM25Parameters, SparseIndex, TermPostings, bm25_scores, term_postings
 from index.search.results import Hit, PassageView, highlight_spans
 from index.settings import RankingSettings
 from index.store.models import Document, Passage, split_section
@@ -22,55 +20,37 @@ from index.text.segmentation import QueryTerm, Tokenizer
 
 # Credit for a question term found only through its sub-words (电梯 for 加装电梯).
 SUBWORD_CREDIT = 0.5
+# Candidates are checked for coverage in score order, this many at a time.
+COVERAGE_CHUNK = 256
 
 
-class SearchIndex:
-    """BM25 over passage token lists, with postings to find candidate passages.
+def lucene_idf(passage_count: int, document_frequency: int) -> float:
+    """Return log(1 + (N - n + 0.5) / (n + 0.5)) for N passages, n of them with the term
+    (Lucene's BM25 IDF; Robertson & Zaragoza 2009 eq. 3.3 with 1 added inside the log)."""
+    return float(np.log(1 + (passage_count - document_frequency + 0.5) / (document_frequency + 0.5)))
+
+
+class Searcher:
+    """Rank passages for parsed questions over one generation of the index.
 
     Args:
-        passages: passages in a stable order.
-        token_lists: the stored tokens of each passage, same order.
-        tokenizer: the tokenizer the tokens were made with; it segments questions.
-        ranking: BM25 variant and parameters.
+        index: the opened index generation.
+        tokenizer: the tokenizer its tokens were made with.
+        ranking: BM25 variant and parameters, and the coverage threshold.
+        engine: the store, to fetch the passages returned.
     """
 
-    def __init__(
-        self,
-        passages: list[PassageView],
-        token_lists: list[list[str]],
-        tokenizer: Tokenizer,
-        ranking: RankingSettings,
-    ) -> None:
-        if len(passages) != len(token_lists):
-            raise ValueError(f"{len(passages)} passages but {len(token_lists)} token lists")
-        self.passages = passages
+    def __init__(self, index: SparseIndex, tokenizer: Tokenizer, ranking: RankingSettings, engine: Engine) -> None:
+        self.index = index
         self.tokenizer = tokenizer
         self.ranking = ranking
-        self._bm25 = build_bm25(token_lists, ranking) if passages else None
-        postings: dict[str, list[int]] = defaultdict(list)
-        for position, tokens in enumerate(token_lists):
-            for token in dict.fromkeys(tokens):
-                postings[token].append(position)
-        self._postings = {token: np.array(ids) for token, ids in postings.items()}
-        self._by_id = {p.id: position for position, p in enumerate(passages)}
+        self.engine = engine
+        self.parameters = BM25Parameters(ranking.variant, ranking.k1, ranking.b, ranking.delta)
+        self.passage_ids = index.array("passage_id")
 
     def __len__(self) -> int:
-        return len(self.passages)
-
-    def passage(self, passage_id: int) -> PassageView | None:
-        """Return the passage with this store id, or None if it is not indexed."""
-        position = self._by_id.get(passage_id)
-        return None if position is None else self.passages[position]
-
-    def neighbours(self, passage_id: int, before: int = 1, after: int = 1) -> list[PassageView]:
-        """Return the passage with up to ``before``/``after`` passages of the same
-        document around it, in document order; empty if the id is unknown."""
-        position = self._by_id.get(passage_id)
-        if position is None:
-            return []
-        doc_id = self.passages[position].doc_id
-        window = self.passages[max(0, position - before) : position + after + 1]
-        return [p for p in window if p.doc_id == doc_id]
+        """Live passages in the index."""
+        return self.index.stats["word"].rows
 
     def search(self, question: ParsedQuestion, k: int = 5) -> list[Hit]:
         """Return up to ``k`` passages for a question, best first.
@@ -85,56 +65,79 @@ class SearchIndex:
         """
         if k < 1:
             raise ValueError(f"k must be a positive number of passages, got {k}")
-        if self._bm25 is None:
-            return []
         terms = question.terms
-        query = [t for t in dict.fromkeys(a for term in terms for a in term.alternatives) if t in self._postings]
-        if not query:
+        postings = term_postings(self.index, "word", (a for term in terms for a in term.alternatives))
+        if not postings:
             return []
-        candidates = np.unique(np.concatenate([self._postings[t] for t in query]))
-        scores = np.asarray(self._bm25.get_batch_scores(query, candidates.tolist()))
-        weights = [self._term_weight(term) for term in terms]
-        total_weight = sum(weights)
-        hits: list[Hit] = []
-        # Stable sort: equal scores keep document order.
-        for position in np.argsort(-scores, kind="stable"):
-            index = int(candidates[position])
-            frequencies = self._bm25.doc_freqs[index]
-            credits = [_credit(term, frequencies) for term in terms]
-            coverage = sum(w * c for w, c in zip(weights, credits, strict=True)) / total_weight
-            if coverage < self.ranking.min_coverage or 1.0 not in credits:
-                continue
-            passage = self.passages[index]
-            spans = highlight_spans(passage.text, [t for t in query if t in frequencies])
-            hits.append(Hit(len(hits) + 1, float(scores[position]), round(coverage, 3), passage, spans))
-            if len(hits) == k:
+        scores = bm25_scores(self.index, "word", postings, self.parameters)
+        candidates = np.unique(np.concatenate([rows for rows, _ in postings.values()]))
+        order = candidates[np.argsort(-scores[candidates], kind="stable")]  # equal scores keep index order
+        weights = np.array([self._term_weight(term, postings) for term in terms])
+        whole = [_rows(postings, term.whole) for term in terms]
+        partial = [_rows(postings, term.alternatives) for term in terms]
+        chosen: list[tuple[int, float]] = []
+        for start in range(0, len(order), COVERAGE_CHUNK):
+            rows = order[start : start + COVERAGE_CHUNK]
+            has_whole = np.array([np.isin(rows, found) for found in whole])
+            has_part = np.array([np.isin(rows, found) for found in partial])
+            credits = np.where(has_whole, 1.0, np.where(has_part, SUBWORD_CREDIT, 0.0))
+            coverage = weights @ credits / weights.sum()
+            accepted = (coverage >= self.ranking.min_coverage) & has_whole.any(axis=0)
+            chosen += [(int(row), float(c)) for row, c in zip(rows[accepted], coverage[accepted], strict=True)]
+            if len(chosen) >= k:
                 break
+        chosen = chosen[:k]
+        views = self._passages([int(self.passage_ids[row]) for row, _ in chosen])
+        hits = []
+        for row, coverage in chosen:
+            passage = views.get(int(self.passage_ids[row]))
+            if passage is None:  # gone from the store since this generation was built
+                continue
+            matched = [term for term, (rows, _) in postings.items() if _holds(rows, row)]
+            spans = highlight_spans(passage.text, matched)
+            hits.append(Hit(len(hits) + 1, float(scores[row]), round(coverage, 3), passage, spans))
         return hits
 
-    def _term_weight(self, term: QueryTerm) -> float:
+    def neighbours(self, passage_id: int, before: int = 1, after: int = 1) -> list[PassageView]:
+        """Return the passage with up to ``before``/``after`` passages of the same
+        document around it, in document order; empty if the id is unknown."""
+        with Session(self.engine) as session:
+            focus = session.get(Passage, passage_id)
+            if focus is None:
+                return []
+            ids = session.exec(
+                select(Passage.id)
+                .where(Passage.doc_id == focus.doc_id)
+                .where(Passage.ordinal >= focus.ordinal - before, Passage.ordinal <= focus.ordinal + after)
+                .order_by(Passage.ordinal)
+            ).all()
+        views = self._passages(list(ids))
+        return [views[i] for i in ids if i in views]
+
+    def _passages(self, ids: list[int]) -> dict[int, PassageView]:
+        if not ids:
+            return {}
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(Passage, Document.title).join(Document, Passage.doc_id == Document.id).where(Passage.id.in_(ids))
+            ).all()
+        return {
+            p.id: PassageView(p.id, p.doc_id, title, p.year, split_section(p.section), p.ordinal, p.text)
+            for p, title in rows
+        }
+
+    def _term_weight(self, term: QueryTerm, postings: TermPostings) -> float:
         """IDF of a question term: of its rarest whole form (word or synonym) in the
         corpus, or of an unseen term when no whole form occurs."""
-        frequencies = [len(self._postings[w]) for w in term.whole if w in self._postings]
-        return lucene_idf(len(self.passages), min(frequencies) if frequencies else 0)
+        frequencies = [len(postings[w][0]) for w in term.whole if w in postings]
+        return lucene_idf(len(self), min(frequencies) if frequencies else 0)
 
 
-def _credit(term: QueryTerm, frequencies: dict[str, int]) -> float:
-    if any(word in frequencies for word in term.whole):
-        return 1.0
-    if any(word in frequencies for word in term.alternatives):
-        return SUBWORD_CREDIT
-    return 0.0
+def _rows(postings: TermPostings, words) -> np.ndarray:
+    parts = [postings[w][0] for w in words if w in postings]
+    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
-def load_search_index(engine: Engine, tokenizer: Tokenizer, ranking: RankingSettings) -> SearchIndex:
-    """Build a :class:`SearchIndex` from the stored passages and tokens (no re-tokenizing)."""
-    with Session(engine) as session:
-        rows = session.exec(
-            select(Passage, Document.title)
-            .join(Document, Passage.doc_id == Document.id)
-            .order_by(Passage.doc_id, Passage.ordinal)
-        ).all()
-    passages = [
-        PassageView(p.id, p.doc_id, title, p.year, split_section(p.section), p.ordinal, p.text) for p, title in rows
-    ]
-    return SearchIndex(passages, [json.loads(p.tokens) for p, _ in rows], tokenizer, ranking)
+def _holds(rows: np.ndarray, row: int) -> bool:
+    position = np.searchsorted(rows, row)
+    return bool(position < len(rows) and rows[position] == row)

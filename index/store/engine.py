@@ -6,16 +6,17 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from sqlalchemy import Engine, Table, event
+from sqlalchemy import Engine, Table, event, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel, create_engine
 
 from index.errors import StoreError
-from index.store.models import Document, IndexState, Passage, Target
+from index.store.models import SCHEMA_VERSION, Document, IndexState, Passage, Target
 
 INDEX_TABLES = [Document.__table__, IndexState.__table__, Passage.__table__, Target.__table__]
+SCHEMA_KEY = "schema_version"
 INDEX_STORE = "索引数据库"
 INDEX_REBUILD_HINT = "然后运行 bureau-bot reload 重建索引"
 # Database drivers SQLAlchemy imports by URL scheme, and the package that provides each.
@@ -34,10 +35,21 @@ _CORRUPT = ("not a database", "malformed", "corrupt", "encrypted")
 def create_store_engine(url: str) -> Engine:
     """Return an engine for the index store at ``url`` with the index tables created.
 
+    A store written by an older version (another ``SCHEMA_VERSION``) is emptied: its
+    tables are made again and the next open builds them from the corpus folder, the
+    store being derived from the report files.
+
     Raises:
         StoreError: the store cannot be opened or created, is not a database, or is damaged.
     """
-    return open_database(url, INDEX_TABLES, INDEX_STORE, INDEX_REBUILD_HINT)
+    engine = open_database(url, INDEX_TABLES, INDEX_STORE, INDEX_REBUILD_HINT)
+    with reading(url), engine.begin() as connection:
+        found = connection.execute(select(IndexState.value).where(IndexState.key == SCHEMA_KEY)).scalar()
+        if found != SCHEMA_VERSION:
+            SQLModel.metadata.drop_all(connection, tables=INDEX_TABLES)
+            SQLModel.metadata.create_all(connection, tables=INDEX_TABLES)
+            connection.execute(insert(IndexState).values(key=SCHEMA_KEY, value=SCHEMA_VERSION))
+    return engine
 
 
 def open_database(url: str, tables: Sequence[Table], label: str, rebuild_hint: str) -> Engine:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 SECTION_SEPARATOR = " › "
+# Bumped whenever a table of the index store changes: an older store is rebuilt from the
+# corpus folder (the store is derived from the report files).
+SCHEMA_VERSION = "2"
 
 
 def split_section(section: str) -> tuple[str, ...]:
@@ -47,10 +51,11 @@ class Passage(SQLModel, table=True):
 
     ``section`` is the heading path joined with `` › ``; ``char_start``/``char_end``
     are offsets in the document text (paragraphs joined by newlines); ``tokens`` is a
-    JSON list of the tokens indexed for this passage (heading path and text).
+    JSON list of the tokens indexed for this passage (heading path and text), kept so
+    the index can be rebuilt from the store without tokenising again.
     """
 
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (Index("passage_doc_ordinal", "doc_id", "ordinal"), {"sqlite_autoincrement": True})
 
     id: int | None = Field(default=None, primary_key=True)
     doc_id: str = Field(foreign_key="document.id", index=True)
@@ -74,9 +79,9 @@ class Target(SQLModel, table=True):
     """A figure stated in a passage (see :mod:`index.figures.extract` for the fields' meaning).
 
     ``char_start``/``char_end`` are the figure's offsets in the document text;
-    ``unit_key`` is the unit normalised for matching; ``search_text`` (index form of
-    indicator, unit, sentence, section and year) pre-filters lookups in SQL;
-    ``indicator_tokens`` and ``context_tokens`` are JSON token lists that rank them.
+    ``unit_key`` is the unit normalised for matching and ``base_unit`` the unit without
+    magnitude (户 for 万户); ``indicator_tokens`` and ``context_tokens`` are the JSON
+    token lists of the index's figure fields, kept for rebuilding it and for pairing.
     """
 
     __table_args__ = {"sqlite_autoincrement": True}
@@ -98,7 +103,7 @@ class Target(SQLModel, table=True):
     sentence: str
     char_start: int
     char_end: int
-    search_text: str
+    base_unit: str = ""
     indicator_tokens: str
     context_tokens: str
 

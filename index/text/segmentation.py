@@ -27,6 +27,7 @@ from index.text.normalize import index_form
 _REDACTION = re.compile(r"^(?:[x]+|\*+)%?$")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?%?")
 _WORD_CHAR = re.compile(r"[\w\u4e00-\u9fff]")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 MAX_QUERY_TERMS = 64
 # Tokenizers kept per process, by lexicon fingerprint: building one loads jieba's
 # dictionary (about a second), and a reload or a second index in the same process
@@ -54,6 +55,20 @@ class QueryTerm:
     word: str
     whole: tuple[str, ...]
     alternatives: tuple[str, ...]
+
+
+def cjk_bigrams(text: str) -> list[str]:
+    """Return the overlapping pairs of Chinese characters of ``text`` (index form), a
+    character standing alone as itself: 加装电梯 -> 加装, 装电, 电梯.
+
+    The second field of the index, as Lucene's CJKBigramFilter makes it: a question
+    word the dictionary cuts differently from the report (or never saw) still meets
+    the passage through its characters.
+    """
+    grams: list[str] = []
+    for run in _CJK_RUN.findall(index_form(text)):
+        grams.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+    return grams
 
 
 class Tokenizer:
@@ -123,7 +138,7 @@ class Tokenizer:
         return self.lexicon.fingerprint
 
     def tokens(self, text: str, inner_terms: bool = True) -> list[str]:
-        """Return the tokens of ``text`` in order, sub-words after their word.
+        """Return the tokens of ``text`` in order, sub-words before their word.
 
         Args:
             text: display or index text of any length.
@@ -133,16 +148,21 @@ class Tokenizer:
                 own expansions leave them out, or a synonym such as 公共租赁住房
                 would bring 租赁住房 and outweigh the rest of the question.
         """
+        return [token for token, _ in self.token_offsets(text, inner_terms)]
+
+    def token_offsets(self, text: str, inner_terms: bool = True) -> list[tuple[str, int]]:
+        """Return (token, offset in ``text``) pairs, as :meth:`tokens` (a token found
+        inside a word has the word's offset)."""
         folded = index_form(text).lower()
         tokens = []
-        for token in self._jieba.cut_for_search(folded):
+        for token, start, _ in self._jieba.tokenize(folded, mode="search"):
             if self._keep(token):
-                tokens.append(token)
+                tokens.append((token, start))
                 if inner_terms:
-                    tokens.extend(self._inner_terms.get(token, ()))
+                    tokens.extend((inner, start) for inner in self._inner_terms.get(token, ()))
                 # A dictionary word holding a figure (12345热线) also yields the figure.
                 if token[0].isdigit() and not _NUMBER.fullmatch(token):
-                    tokens.extend(_NUMBER.findall(token))
+                    tokens.extend((number, start) for number in _NUMBER.findall(token))
         return tokens
 
     def query_terms(self, question: str) -> list[QueryTerm]:

@@ -1,0 +1,153 @@
+"""The persisted sparse index: scores equal rank-bm25's, updates equal a rebuild, and a
+failure at any step leaves a consistent index (issue 12)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sqlmodel import Session, select
+
+from index.search import engine
+from index.search.engine import BM25Parameters, field_scores, open_index
+from index.search.reference import build_bm25
+from index.settings import RankingSettings
+from index.store.models import IndexState, Passage
+from tests.conftest import open_library, silent
+
+QUERIES = [
+    ["加装电梯", "电梯", "完成"],
+    ["保障性租赁住房", "筹集", "保租房"],
+    ["老旧小区", "改造", "开工", "2022"],
+    ["棚改", "收尾"],
+    ["没有这个词"],
+]
+
+
+def stored_tokens(library) -> dict[int, list[str]]:
+    with Session(library.engine) as session:
+        return {pid: json.loads(tokens) for pid, tokens in session.exec(select(Passage.id, Passage.tokens))}
+
+
+def assert_scores_equal_rank_bm25(library, variant: str = "lucene") -> None:
+    """The served word-field scores of every live passage equal rank-bm25's on the stored tokens."""
+    index = library.serving.index
+    tokens = stored_tokens(library)
+    ids = sorted(tokens)
+    reference = build_bm25([tokens[i] for i in ids], RankingSettings(variant=variant))
+    row_of = {int(pid): row for row, pid in enumerate(index.array("passage_id")) if index.live["passages"][row]}
+    assert sorted(row_of) == ids
+    parameters = BM25Parameters(variant=variant, k1=1.2, b=0.75, delta=1.0)
+    for query in QUERIES:
+        ours = field_scores(index, "word", query, parameters)
+        theirs = reference.get_scores(query)
+        assert np.allclose([ours[row_of[i]] for i in ids], theirs, rtol=1e-9, atol=1e-9), (variant, query)
+
+
+@pytest.mark.parametrize("variant", ["lucene", "okapi", "plus", "l"])
+def test_served_scores_equal_rank_bm25(seed_index, variant):
+    assert_scores_equal_rank_bm25(seed_index, variant)
+
+
+def test_added_changed_and_removed_reports_keep_the_scores_exact(tmp_path, seed_corpus, monkeypatch):
+    monkeypatch.setattr(engine, "MAX_DELETED_SHARE", 0.9)  # keep the segments apart here
+    library = open_library(tmp_path, seed_corpus)
+    first = library.serving.index.generation
+    report = "一、2024年重点工作\n全年完成既有住宅加装电梯60台，筹集保障性租赁住房800套。\n"
+    (seed_corpus / "新.txt").write_text(report, encoding="utf-8")
+    changed = next(seed_corpus.glob("001_*.txt"))
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n六、补充\n棚改收尾工作全面完成。\n", encoding="utf-8")
+    next(seed_corpus.glob("004_*.txt")).unlink()
+    library.reload()
+    index = library.serving.index
+    assert index.generation == first + 1 and len(index.segments) == 2  # one new segment, old one untouched
+    assert not index.live["passages"].all()  # the changed and removed reports' old rows are deleted
+    assert_scores_equal_rank_bm25(library)
+
+
+def test_unchanged_reload_does_no_index_work(tmp_path, seed_corpus):
+    library = open_library(tmp_path, seed_corpus)
+    before = sorted(p.name for p in library.settings.index_folder.iterdir())
+    serving = library.serving
+    report = library.reload()
+    assert not report.changed
+    assert library.serving is serving  # the same generation keeps serving
+    assert sorted(p.name for p in library.settings.index_folder.iterdir()) == before
+
+
+def test_many_small_reloads_merge_into_one_segment_with_the_same_scores(tmp_path, seed_corpus, monkeypatch):
+    monkeypatch.setattr(engine, "MAX_SEGMENTS", 2)
+    library = open_library(tmp_path, seed_corpus)
+    for number in range(3):
+        (seed_corpus / f"增补{number}.txt").write_text(
+            f"一、2024年重点工作\n新建口袋公园{number + 5}个，完成加装电梯{number + 9}台。\n", encoding="utf-8"
+        )
+        library.reload()
+    index = library.serving.index
+    assert len(index.segments) <= 2 and index.live["passages"].all()
+    assert_scores_equal_rank_bm25(library)
+    assert len({p.name for p in library.settings.index_folder.glob("seg-*")}) == len(index.segments)  # old ones gone
+
+
+def test_index_files_are_plain_and_versioned(seed_index):
+    folder = seed_index.settings.index_folder
+    manifest = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    assert manifest["engine"] == engine.ENGINE_VERSION and manifest["lexicon"] == seed_index.tokenizer.fingerprint
+    segment = folder / manifest["segments"][0]
+    indptr = np.load(segment / "word.indptr.npy")
+    terms = (folder / manifest["vocab"]["word"]).read_text(encoding="utf-8").split("\n")
+    term = terms.index("加装电梯")
+    rows = np.load(segment / "word.rows.npy")[indptr[term] : indptr[term + 1]]
+    ids = np.load(segment / "passage_id.npy")[rows]
+    with Session(seed_index.engine) as session:
+        texts = [session.get(Passage, int(i)).text for i in ids]
+    assert texts and all("加装电梯" in text for text in texts)
+
+
+def test_a_store_ahead_of_its_index_files_is_rebuilt_on_open(tmp_path, seed_corpus):
+    library = open_library(tmp_path, seed_corpus)
+    with Session(library.engine) as session:  # as if the process died after the store committed
+        state = session.get(IndexState, "store_generation")
+        ahead = int(state.value) + 1
+        state.value = str(ahead)
+        session.add(state)
+        session.commit()
+    notes: list[str] = []
+    reopened = type(library)(library.settings, notice=notes.append)
+    assert reopened.open() is None and any("重建" in note for note in notes)
+    assert reopened.serving.index.store_generation == ahead
+    assert reopened.search("加装电梯")
+
+
+def test_a_failed_index_write_keeps_the_previous_store_and_index(tmp_path, seed_corpus, monkeypatch):
+    library = open_library(tmp_path, seed_corpus)
+    serving = library.serving
+    (seed_corpus / "新.txt").write_text("一、2024年重点工作\n新建口袋公园9个。\n", encoding="utf-8")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(engine.Segment, "write", full_disk)  # a fault injected into the file system layer
+    with pytest.raises(Exception, match="无法写入检索索引"):
+        library.reload()
+    assert library.serving is serving
+    assert "新.txt" not in {d.id for d in library.documents()}
+    monkeypatch.undo()
+    assert library.reload().added == ["新.txt"]  # and the next reload succeeds
+    assert open_index(library.settings.index_folder).generation == library.serving.index.generation
+
+
+def test_a_reload_in_a_worker_process_reports_progress_and_swaps(tmp_path, seed_corpus):
+    from index.api import Library
+
+    library = Library(open_library(tmp_path, seed_corpus).settings, notice=silent, isolate_reloads=True)
+    library.open()
+    (seed_corpus / "新.txt").write_text("一、2024年重点工作\n新建口袋公园9个。\n", encoding="utf-8")
+    seen: list[tuple] = []
+    try:
+        report = library.reload(lambda *step: seen.append(step))
+    finally:
+        library.close()
+    assert report.added == ["新.txt"] and seen == [(1, 1, "新.txt")]
+    assert library.search("口袋公园")[0].passage.doc_id == "新.txt"
