@@ -3,6 +3,7 @@ ranked hits with the spans to highlight."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -76,22 +77,19 @@ def highlight_spans(text: str, terms: Iterable[str]) -> tuple[tuple[int, int], .
     finds its traditional or full-width spelling too. Single characters are skipped:
     they would mark half a passage.
     """
+    wanted = sorted({t for t in terms if len(t) > 1}, key=len, reverse=True)
+    if not wanted:
+        return ()
     folded = index_form(text).lower()
-    marked = [False] * len(text)
-    for term in {t for t in terms if len(t) > 1}:
-        start = folded.find(term)
-        while start >= 0:
-            marked[start : start + len(term)] = [True] * len(term)
-            start = folded.find(term, start + 1)
+    found = sorted(
+        (match.start(), match.start() + len(term))
+        for term in wanted
+        for match in re.finditer(f"(?={re.escape(term)})", folded)
+    )
     spans: list[tuple[int, int]] = []
-    position = 0
-    while position < len(text):
-        if not marked[position]:
-            position += 1
-            continue
-        end = position
-        while end < len(text) and marked[end]:
-            end += 1
-        spans.append((position, end))
-        position = end
+    for start, end in found:
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
     return tuple(spans)

@@ -20,8 +20,6 @@ from index.text.segmentation import QueryTerm, Tokenizer
 
 # Credit for a question term found only through its sub-words (电梯 for 加装电梯).
 SUBWORD_CREDIT = 0.5
-# Candidates are checked for coverage in score order, this many at a time.
-COVERAGE_CHUNK = 256
 
 
 def lucene_idf(passage_count: int, document_frequency: int) -> float:
@@ -71,22 +69,16 @@ class Searcher:
             return []
         scores = bm25_scores(self.index, "word", postings, self.parameters)
         candidates = np.unique(np.concatenate([rows for rows, _ in postings.values()]))
-        order = candidates[np.argsort(-scores[candidates], kind="stable")]  # equal scores keep index order
+        # Where each token occurs, as positions among the candidates (no per-row loop).
+        where = {token: np.searchsorted(candidates, rows) for token, (rows, _) in postings.items()}
+        has_whole = np.array([_marks(len(candidates), where, term.whole) for term in terms])
+        has_part = np.array([_marks(len(candidates), where, term.alternatives) for term in terms])
         weights = np.array([self._term_weight(term, postings) for term in terms])
-        whole = [_rows(postings, term.whole) for term in terms]
-        partial = [_rows(postings, term.alternatives) for term in terms]
-        chosen: list[tuple[int, float]] = []
-        for start in range(0, len(order), COVERAGE_CHUNK):
-            rows = order[start : start + COVERAGE_CHUNK]
-            has_whole = np.array([np.isin(rows, found) for found in whole])
-            has_part = np.array([np.isin(rows, found) for found in partial])
-            credits = np.where(has_whole, 1.0, np.where(has_part, SUBWORD_CREDIT, 0.0))
-            coverage = weights @ credits / weights.sum()
-            accepted = (coverage >= self.ranking.min_coverage) & has_whole.any(axis=0)
-            chosen += [(int(row), float(c)) for row, c in zip(rows[accepted], coverage[accepted], strict=True)]
-            if len(chosen) >= k:
-                break
-        chosen = chosen[:k]
+        credits = np.where(has_whole, 1.0, np.where(has_part, SUBWORD_CREDIT, 0.0))
+        coverage = weights @ credits / weights.sum()
+        accepted = np.flatnonzero((coverage >= self.ranking.min_coverage) & has_whole.any(axis=0))
+        ranked = accepted[np.argsort(-scores[candidates[accepted]], kind="stable")]  # equal scores keep index order
+        chosen = [(int(candidates[i]), float(coverage[i])) for i in ranked[:k]]
         views = self._passages([int(self.passage_ids[row]) for row, _ in chosen])
         hits = []
         for row, coverage in chosen:
@@ -117,13 +109,16 @@ class Searcher:
     def _passages(self, ids: list[int]) -> dict[int, PassageView]:
         if not ids:
             return {}
+        columns = (
+            Passage.id, Passage.doc_id, Document.title, Passage.year, Passage.section, Passage.ordinal, Passage.text
+        )  # fmt: skip
         with Session(self.engine) as session:
             rows = session.exec(
-                select(Passage, Document.title).join(Document, Passage.doc_id == Document.id).where(Passage.id.in_(ids))
+                select(*columns).join(Document, Passage.doc_id == Document.id).where(Passage.id.in_(ids))
             ).all()
         return {
-            p.id: PassageView(p.id, p.doc_id, title, p.year, split_section(p.section), p.ordinal, p.text)
-            for p, title in rows
+            pid: PassageView(pid, doc_id, title, year, split_section(section), ordinal, text)
+            for pid, doc_id, title, year, section, ordinal, text in rows
         }
 
     def _term_weight(self, term: QueryTerm, postings: TermPostings) -> float:
@@ -133,9 +128,13 @@ class Searcher:
         return lucene_idf(len(self), min(frequencies) if frequencies else 0)
 
 
-def _rows(postings: TermPostings, words) -> np.ndarray:
-    parts = [postings[w][0] for w in words if w in postings]
-    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+def _marks(size: int, where: dict[str, np.ndarray], words) -> np.ndarray:
+    """Return a bool per candidate: does it hold any of ``words``?"""
+    marks = np.zeros(size, dtype=bool)
+    for word in words:
+        if word in where:
+            marks[where[word]] = True
+    return marks
 
 
 def _holds(rows: np.ndarray, row: int) -> bool:
