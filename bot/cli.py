@@ -301,10 +301,9 @@ def _evaluate_targets(args: argparse.Namespace, config: BotConfig) -> int:
         return 0
     for key in ("sentences", "labelled_figures", "predicted_figures", "matched", "precision", "recall"):
         print(f"{key}: {summary[key]}")
-    for key in ("kind_accuracy", "value_accuracy", "qualifier_accuracy"):
+    for key in ("kind_accuracy", "year_accuracy", "value_accuracy", "qualifier_accuracy"):
         print(f"{key}: {summary[key]}")
-    for miss in summary["misses"]:
-        print(f"  missed: {miss}")
-    for extra in summary["spurious"]:
-        print(f"  spurious: {extra}")
+    for label in ("misses", "spurious", "kind_errors", "year_errors"):
+        for line in summary[label]:
+            print(f"  {label}: {line}")
     return 0

@@ -21,8 +21,8 @@ from tests.conftest import DATA_DIR, DEV_SET, PROJECT_DIR, SEED_FILES, copy_stor
 
 SEARCH_KEYS = {"rank", "score", "doc_id", "doc_title", "year", "section", "text"}
 TARGET_KEYS = {
-    "indicator", "value", "value_text", "unit", "qualifier", "kind", "period", "year", "redacted",
-    "sentence", "doc_id", "doc_title", "section",
+    "indicator", "value", "value_max", "value_text", "unit", "qualifier", "kind", "period", "year", "redacted",
+    "sentence", "doc_id", "doc_title", "place", "section",
 }  # fmt: skip
 
 

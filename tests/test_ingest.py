@@ -198,6 +198,6 @@ def test_document_metadata_is_stored(tmp_path, seed_corpus):
     with Session(live.engine) as session:
         document = session.get(Document, next(seed_corpus.glob("002_*.txt")).name)
     assert document.title == "区住建局2022年工作总结和2023年工作思路的汇报"
-    assert document.year_list == [2022, 2023] and document.year == 2023
+    assert document.year_list == [2022, 2023] and document.year == 2022  # the year reported on
     assert document.level == "区" and document.kind == "总结"
     assert len(document.content_hash) == 64 and document.passage_count > 5

@@ -103,8 +103,8 @@ def test_other_kind_is_ranked_last(reports_2024):
 def test_record_json_contract(seed_index):
     record = seed_index.targets("解危率")[0].to_dict()
     assert set(record) == {
-        "indicator", "value", "value_text", "unit", "qualifier", "kind", "period", "year", "redacted",
-        "sentence", "doc_id", "doc_title", "section",
+        "indicator", "value", "value_max", "value_text", "unit", "qualifier", "kind", "period", "year", "redacted",
+        "sentence", "doc_id", "doc_title", "place", "section",
     }  # fmt: skip
     assert record["indicator"] == "解危率" and record["unit"] == "%" and record["kind"] == "rate"
     assert record["redacted"] is True and record["value"] is None and record["year"] == 2022

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from index.ingest.metadata import find_title
+from index.ingest.metadata import infer_facts
 from index.ingest.passages import PassageLimits, split_passages
 from index.text.normalize import clean_display_line
 from tests.conftest import SEED_FILES, seed_text
@@ -21,7 +21,7 @@ def paragraphs_of(text: str) -> list[str]:
 
 def split(text: str, limits: PassageLimits = LIMITS):
     paragraphs = paragraphs_of(text)
-    skip = 1 if find_title(paragraphs) else 0
+    skip = infer_facts(paragraphs, "file").skip
     return paragraphs, split_passages(paragraphs, limits, skip=skip)
 
 
@@ -47,12 +47,12 @@ def test_seed_passages_lose_no_text_but_headings(path):
     covered = [False] * len(document)
     for passage in passages:
         covered[passage.start : passage.end] = [True] * (passage.end - passage.start)
-    title = find_title(paragraphs)
+    skipped = set(paragraphs[: infer_facts(paragraphs, "file").skip])  # title and page furniture
     labels = {label for p in passages for label in p.section}
     uncovered = re.findall(r"[^\n]+", "".join(ch if not c else "\n" for ch, c in zip(document, covered, strict=True)))
     for run in uncovered:
         words = run.strip().lstrip("─—").rstrip("。：:；").strip()
-        if not words or words == title:
+        if not words or run.strip() in skipped:
             continue
         assert any(label.startswith(words) for label in labels), f"text lost from passages: {run!r}"
 

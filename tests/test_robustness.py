@@ -204,7 +204,6 @@ def test_closed_stdout_ends_quietly(tmp_path, deployment):
         assert process.returncode == 141
 
 
-
 def test_library_warnings_go_to_the_log_file_not_the_screen(tmp_path, deployment, seed_corpus, capsys):
     from tests.test_readers import _pdf_with_lines
 

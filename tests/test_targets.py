@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from index.devtools.evaluation import evaluate_extraction, load_labelled_figures
-from index.figures.extract import PassageContext, base_quantity, extract_figures, normal_unit
+from index.figures.extract import PassageContext, extract_figures
+from index.figures.units import base_quantity, normal_unit
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -108,7 +109,7 @@ def test_ranges_and_approximations(tokenizer):
     found = figures("力争年底前完成既有住宅加装电梯3至5部，新增公共停车位2900余个，建成口袋公园20个左右。", tokenizer)
     assert [(f.value, f.value_text, f.qualifier) for f in found] == [
         (3.0, "3至5", "区间"),
-        (2900.0, "2900余", "余"),
+        (2900.0, "2900", "余"),
         (20.0, "20", "左右"),
     ]
     assert all(f.kind == "plan" for f in found)

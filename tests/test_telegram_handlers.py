@@ -385,9 +385,10 @@ async def test_docs_pages_with_buttons(tmp_path):
 @pytest.mark.asyncio
 async def test_questions_are_answered_while_a_reload_runs(admin_telegram):
     application, request, live = admin_telegram
-    for copy in range(2):  # ten new reports to write into the store
+    for copy in range(2):  # ten new reports to write into the store (edited, so none is a duplicate)
         for path in sorted(live.settings.corpus_dir.glob("00*.txt"))[:5]:
-            (live.settings.corpus_dir / f"copy{copy}_{path.name}").write_bytes(path.read_bytes())
+            edited = path.read_text(encoding="utf-8") + f"\n附：第{copy + 1}次修订稿。\n"
+            (live.settings.corpus_dir / f"copy{copy}_{path.name}").write_text(edited, encoding="utf-8")
     store = sqlite3.connect(live.engine.url.database, isolation_level=None)
     store.execute("BEGIN IMMEDIATE")  # hold the store's write lock: the reload cannot finish until released
     try:

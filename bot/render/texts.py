@@ -48,10 +48,7 @@ STATS_CSV_CAPTION = "近 7 天的提问记录（可用 Excel 打开）"
 
 def question_too_long(length: int, limit: int) -> str:
     """Return the refusal of a question over ``limit`` characters."""
-    return (
-        f"问题太长（{length} 字）。请把问题精简到 {limit} 字以内，"
-        "只写想查的事项，例如“加装电梯完成了多少台”。"
-    )
+    return f"问题太长（{length} 字）。请把问题精简到 {limit} 字以内，只写想查的事项，例如“加装电梯完成了多少台”。"
 
 
 def keyword_too_long(length: int) -> str:

@@ -15,8 +15,8 @@ import numpy as np
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from index.figures.extract import base_quantity
 from index.figures.model import FIGURE_KINDS, Figure
+from index.figures.units import base_quantity
 from index.search.engine import SparseIndex, TermPostings, term_postings
 from index.store.models import Document, Target
 from index.text.question import ParsedQuestion
@@ -237,6 +237,7 @@ def _figure(target: Target, title: str) -> Figure:
         end=target.char_end,
         indicator=target.indicator,
         value=target.value,
+        value_max=target.value_max,
         value_text=target.value_text,
         unit=target.unit,
         qualifier=target.qualifier,

@@ -19,8 +19,8 @@ class Figure:
         indicator: what is counted, a short phrase from the text (加装电梯).
         value: the number as a float (lower bound of a range); None when redacted or
             missing. Magnitude stays in the unit: 6.28 with unit 亿元.
-        value_text: the figure as written (``***``, ``6.28``, ``二十``, ``3至5``); empty
-            when the number is missing from the copy.
+        value_text: the number as written, without qualifier (``***``, ``6.28``, ``二十``,
+            ``550`` in 550余万吨, ``3至5``); empty when the number is missing from the copy.
         unit: as written, with magnitude and bracket (``万套（间）``, ``%``).
         qualifier: 约, 余, 多, 以上, 不少于, 超过, 区间 (a range) …, or None.
         kind: plan, achieved, rate or other (see ``FIGURE_KINDS``).
@@ -36,6 +36,8 @@ class Figure:
         score: how well it matched a lookup (higher is better; 0 outside lookups).
         indicator_tokens: the indicator's tokens plus its base unit, for pairing.
         indicator_match: every word of the lookup is in the indicator.
+        value_max: the high end of a range (qualifier 区间), else None.
+        place: the place of the document it comes from ("" unknown).
     """
 
     indicator: str
@@ -57,12 +59,15 @@ class Figure:
     score: float = 0.0
     indicator_tokens: tuple[str, ...] = ()
     indicator_match: bool = False
+    value_max: float | None = None
+    place: str = ""
 
     def to_dict(self) -> dict:
         """Return the JSON object of the ``targets`` command (its documented contract)."""
         return {
             "indicator": self.indicator,
             "value": self.value,
+            "value_max": self.value_max,
             "value_text": self.value_text,
             "unit": self.unit,
             "qualifier": self.qualifier,
@@ -73,6 +78,7 @@ class Figure:
             "sentence": self.sentence,
             "doc_id": self.doc_id,
             "doc_title": self.doc_title,
+            "place": self.place or None,
             "section": self.section,
         }
 

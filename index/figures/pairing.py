@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from index.figures.extract import base_quantity
 from index.figures.model import Figure, FigurePair
+from index.figures.units import base_quantity
 
 PAIR_MIN_OVERLAP = 0.5
 

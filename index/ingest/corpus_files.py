@@ -22,6 +22,8 @@ from index.ingest.readers import SUPPORTED_SUFFIXES, unsupported_type_reason
 # character takes 3 bytes in UTF-8. Names are cut well below that, so the timestamp
 # that move_aside() puts in front of a replaced file (up to 24 bytes) still fits.
 MAX_NAME_BYTES = 200
+# The admins' corrections of report metadata (see index.ingest.overrides), not a report.
+METADATA_FILE = "metadata.toml"
 FILE_SYSTEM_NAME_BYTES = 255
 # Characters Windows, macOS or Linux refuse or treat specially in file names.
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
@@ -129,7 +131,7 @@ def scan_corpus(corpus_dir: Path) -> tuple[dict[str, Path], list[FailedDocument]
         for name in sorted(names):
             path = base / name
             doc_id = path.relative_to(corpus_dir).as_posix()
-            if name.startswith("."):
+            if name.startswith(".") or (base == corpus_dir and name == METADATA_FILE):
                 continue
             if path.is_symlink() and not path.exists():
                 failed.append(FailedDocument(doc_id, "链接已失效，指向的文件不存在"))

@@ -15,11 +15,13 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 from index.errors import DocumentReadError
-from index.figures.extract import PassageContext, base_quantity, extract_figures, normal_unit
+from index.figures.extract import PassageContext, extract_figures
 from index.figures.model import Figure
+from index.figures.units import base_quantity, normal_unit
 from index.ingest import metadata
+from index.ingest.overrides import fingerprint
 from index.ingest.passages import split_passages
-from index.ingest.readers import extract_text
+from index.ingest.readers import docx_title, extract_text
 from index.settings import IndexSettings
 from index.store.models import SECTION_SEPARATOR, split_section
 from index.text.normalize import clean_display_line
@@ -91,34 +93,42 @@ class ParsedDocument:
         return self.values["content_hash"]
 
 
-def parse_report(doc_id: str, content: bytes, settings: IndexSettings, tokenizer: Tokenizer) -> ParsedDocument:
+def parse_report(
+    doc_id: str, content: bytes, settings: IndexSettings, tokenizer: Tokenizer, overrides: dict | None = None
+) -> ParsedDocument:
     """Turn a report file's bytes into a document with tokenised passages and figures.
 
     Args:
         doc_id: path relative to the corpus folder, ``/``-separated.
         content: the file's bytes; the type is taken from ``doc_id``'s extension.
+        overrides: the admin's settings for this file from ``metadata.toml`` (title,
+            place, year, years, period, kind), which replace what is inferred.
 
     Raises:
         DocumentReadError: the file cannot be read, has no body text, or no word that
             could be searched (only redaction marks, punctuation or numbering).
     """
-    text = extract_text(content, PurePosixPath(doc_id).suffix)
+    suffix = PurePosixPath(doc_id).suffix.lower()
+    text = extract_text(content, suffix)
     paragraphs = [line for line in (clean_display_line(raw) for raw in text.split("\n")) if line]
-    title = metadata.find_title(paragraphs)
-    drafts = split_passages(paragraphs, settings.passage_limits, skip=1 if title else 0)
+    style_title = docx_title(content) if suffix == ".docx" else None
+    facts = metadata.infer_facts(paragraphs, PurePosixPath(doc_id).stem, style_title)
+    if overrides:
+        facts = _apply(facts, overrides)
+    drafts = split_passages(paragraphs, settings.passage_limits, skip=facts.skip)
     if not drafts:
         raise DocumentReadError("文件中只有标题，没有正文")
-    headings = list(dict.fromkeys(label for d in drafts for label in d.section))
-    opening = drafts[0].text
-    years = metadata.document_years(title, headings, opening)
-    kind = metadata.document_kind(title, list(dict.fromkeys(d.section[0] for d in drafts if d.section)), opening)
     values = {
         "id": doc_id,
-        "title": title or PurePosixPath(doc_id).stem,
-        "years": ",".join(str(y) for y in years),
-        "year": max(years) if years else None,
-        "level": metadata.issuing_level(title, paragraphs),
-        "kind": kind,
+        "title": facts.title,
+        "years": ",".join(str(y) for y in facts.years),
+        "year": facts.year,
+        "period": facts.period,
+        "place": facts.place,
+        "level": facts.level,
+        "kind": facts.kind,
+        "title_from": facts.title_from,
+        "overrides": fingerprint(overrides),
         "content_hash": hashlib.sha256(content).hexdigest(),
         "size_bytes": len(content),
         "char_count": sum(len(p) for p in paragraphs),
@@ -126,13 +136,22 @@ def parse_report(doc_id: str, content: bytes, settings: IndexSettings, tokenizer
         "ingested_at": datetime.now(UTC),
     }
     stored = [
-        (ordinal, SECTION_SEPARATOR.join(d.section), metadata.passage_year(d.section, years), d.text, d.start, d.end)
-        for ordinal, d in enumerate(drafts)
+        (n, SECTION_SEPARATOR.join(d.section), metadata.passage_year(d.section, facts.year), d.text, d.start, d.end)
+        for n, d in enumerate(drafts)
     ]
     parsed = derive(values, stored, tokenizer)
     if not any(p.tokens for p in parsed.passages):
         raise DocumentReadError("文件中没有可检索的文字（只有脱敏符号、标点或编号）")
     return parsed
+
+
+def _apply(facts: metadata.DocumentFacts, overrides: dict) -> metadata.DocumentFacts:
+    """Return the facts with the admin's settings in place of the inferred ones."""
+    changed = {key: value for key, value in overrides.items() if key in ("title", "place", "year", "period", "kind")}
+    if "title" in changed:
+        changed["title_from"] = "admin"
+    years = set(overrides.get("years", facts.years)) | ({overrides["year"]} if "year" in overrides else set())
+    return replace(facts, **changed, years=tuple(sorted(years)))
 
 
 def derive(values: dict, passages: Sequence[tuple], tokenizer: Tokenizer) -> ParsedDocument:
@@ -144,6 +163,7 @@ def derive(values: dict, passages: Sequence[tuple], tokenizer: Tokenizer) -> Par
         passages: (ordinal, section, year, text, start, end) in document order.
     """
     years = tuple(int(y) for y in values["years"].split(",") if y)
+    report_year = values["year"]
     section_tokens: dict[str, list[str]] = {}
     parsed_passages, parsed_figures = [], []
     for ordinal, section, year, text, start, end in passages:
@@ -154,7 +174,7 @@ def derive(values: dict, passages: Sequence[tuple], tokenizer: Tokenizer) -> Par
         parsed_passages.append(
             ParsedPassage(ordinal, section, year, text, start, end, (*heading, *(t for t, _ in offsets)))
         )
-        context = PassageContext(split_section(section), year, values["kind"], years)
+        context = PassageContext(split_section(section), year, values["kind"], years, report_year)
         for figure in extract_figures(text, context, tokenizer):
             parsed_figures.append(_parsed_figure(ordinal, start, text, figure, offsets, heading, tokenizer))
     return ParsedDocument(values, tuple(parsed_passages), tuple(parsed_figures))

@@ -23,6 +23,8 @@ from index.text.normalize import index_form
 
 # Markers whose characters are not part of the heading's name.
 _DASH_MARKER = re.compile(r"^[─━—-]+\s*")
+_STATEMENT_END = re.compile(r"[。；;]$")
+_FIGURE_NUMBER = re.compile(r"\d(?![\d.]*年)")
 # 一是 二是 … 十二是, 一要 二要 …, at the start of a sentence.
 _ITEM_MARKER = re.compile(r"(?:^|(?<=[。；！？：;!?:]))\s*([一二三四五六七八九十]{1,3}[是要])")
 _SENTENCE_END = re.compile(r"[。；！？;!?]+[”’」』)\]]*")
@@ -129,6 +131,8 @@ def _segments(paragraphs: Sequence[str], skip: int) -> list[_Segment]:
         folded = index_form(paragraph)
         body_start = 0
         heading = match_heading(folded)
+        if heading is not None and _bullet_statement(folded, heading):
+            heading = None  # "——福州市已开工建设…18183套；": a listed statement, not a heading
         if heading is not None:
             level, marker_end = heading
             if level in RUN_IN_LEVELS:
@@ -171,6 +175,20 @@ def _skip_space(text: str, position: int) -> int:
     while position < len(text) and text[position].isspace():
         position += 1
     return position
+
+
+def _bullet_statement(folded: str, heading: tuple[int, int]) -> bool:
+    """Whether a paragraph with a heading marker is one listed statement of figures
+    ("——福州市已开工建设保障性租赁住房18183套；", "（三）完成投资11亿元以上；") rather than a
+    heading: it ends as a sentence, has nothing after its first sentence, and states a
+    number that is not a year. A heading names a section (一、2021年亮点工作) or leads
+    its body (──全力抓经济指标，助推全区经济发展。一是…)."""
+    level, marker_end = heading
+    if level not in RUN_IN_LEVELS or not _STATEMENT_END.search(folded):
+        return False
+    end = _HEADING_END.search(folded, marker_end)
+    rest = folded[end.end() :].strip() if end else ""
+    return not rest and bool(_FIGURE_NUMBER.search(folded, marker_end))
 
 
 def _heading_label(paragraph: str, folded: str, marker_end: int) -> tuple[str, int]:

@@ -140,6 +140,22 @@ def docx_text(content: bytes) -> str:
     return "\n".join(lines)
 
 
+def docx_title(content: bytes) -> str | None:
+    """Return the paragraph a .docx marks as its title: the first in the Title style,
+    else the first in a Heading style (Word's 标题 or 标题 1); None when there is none or
+    the file cannot be read (:func:`docx_text` reports that)."""
+    try:
+        paragraphs = docx.Document(io.BytesIO(content)).paragraphs
+    except Exception:  # the reason is given by docx_text, which reads the same bytes
+        return None
+    styled = [(p.style.name if p.style is not None else "", p.text.strip()) for p in paragraphs if p.text.strip()]
+    for prefix in ("Title", "Heading"):
+        found = next((text for name, text in styled if name.startswith(prefix)), None)
+        if found:
+            return found
+    return None
+
+
 def _table_lines(table: Table) -> list[str]:
     lines = []
     for row in table.rows:

@@ -29,6 +29,7 @@ from index.errors import DocumentReadError, ReloadError
 from index.figures.extract import EXTRACTOR_VERSION
 from index.figures.model import FIGURE_KINDS
 from index.ingest.corpus_files import FailedDocument, scan_corpus
+from index.ingest.overrides import fingerprint, load_overrides
 from index.ingest.parse import ParsedDocument, derive, parse_report
 from index.ingest.readers import read_bytes
 from index.search.engine import IndexWriter, SparseIndex, activate, open_index
@@ -48,6 +49,14 @@ Progress = Callable[[int, int, str], None]
 """Called as ``progress(done, total, doc_id)`` while files are processed."""
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """A file whose content another report already has."""
+
+    doc_id: str
+    same_as: str
+
+
 @dataclass
 class ReloadReport:
     """What a sync changed.
@@ -56,6 +65,9 @@ class ReloadReport:
         added, updated, removed, unchanged: document ids.
         failed: files that could not be read; a changed file listed here keeps its
             previous version in the index.
+        duplicates: files with the same content as another report (kept: the one
+            indexed before, else the first by name); they are not indexed twice.
+        warnings: problems of ``metadata.toml`` entries, which were left out.
         documents, passages, targets: totals in the store after the sync.
         retokenized: passages of unchanged documents re-tokenised because the
             lexicon changed.
@@ -69,6 +81,8 @@ class ReloadReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[FailedDocument] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    warnings: list[FailedDocument] = field(default_factory=list)
     documents: int = 0
     passages: int = 0
     targets: int = 0
@@ -94,6 +108,7 @@ class _Job:
     content: bytes | None = None
     values: dict | None = None
     passages: tuple = ()
+    overrides: dict | None = None
 
 
 def sync_corpus(
@@ -133,18 +148,32 @@ def sync_corpus(
         raise store_failure(error, settings.storage_url) from error
     if not files and stored:
         raise ReloadError(f"语料目录 {settings.corpus_dir} 中没有可读取的报告；为防止误删，索引未作更改")
+    files_to_drop: set[str] = set()  # duplicates: in the folder, but not indexed
+    overrides, report.warnings = load_overrides(settings.corpus_dir, set(files))
+    stored_overrides = _stored_overrides(engine, settings)
     jobs: list[_Job] = []
+    kept_hashes: dict[str, str] = {}  # content hash -> the report kept: the one indexed before, else the first
+    for doc_id, digest in sorted(stored.items()):
+        if doc_id in files:
+            kept_hashes.setdefault(digest, doc_id)
     for doc_id, path in files.items():
         try:
             content = read_bytes(path, settings.max_file_bytes)
         except DocumentReadError as error:
             _keep_previous(report, stored, doc_id, str(error))
             continue
-        if stored.get(doc_id) == hashlib.sha256(content).hexdigest():
+        digest = hashlib.sha256(content).hexdigest()
+        original = kept_hashes.setdefault(digest, doc_id)
+        if original != doc_id:
+            report.duplicates.append(Duplicate(doc_id, original))
+            files_to_drop.add(doc_id)
+            continue
+        same_settings = stored_overrides.get(doc_id, "") == fingerprint(overrides.get(doc_id))
+        if stored.get(doc_id) == digest and same_settings:
             report.unchanged.append(doc_id)
         else:
-            jobs.append(_Job(doc_id, content=content))
-    removed = sorted(set(stored) - set(files))
+            jobs.append(_Job(doc_id, content=content, overrides=overrides.get(doc_id)))
+    removed = sorted(set(stored) - (set(files) - files_to_drop))
     lexicon_changed = state.get(FINGERPRINT_KEY) != tokenizer.fingerprint
     rederive = lexicon_changed or state.get(EXTRACTOR_KEY) != EXTRACTOR_VERSION
     folder = settings.index_folder
@@ -253,6 +282,14 @@ def _consistent_index(folder, fingerprint: str, generation: int) -> SparseIndex 
     return index
 
 
+def _stored_overrides(engine: Engine, settings: IndexSettings) -> dict[str, str]:
+    try:
+        with Session(engine) as session:
+            return dict(session.exec(select(Document.id, Document.overrides)).all())
+    except SQLAlchemyError as error:
+        raise store_failure(error, settings.storage_url) from error
+
+
 def _keep_previous(report: ReloadReport, stored: dict[str, str], doc_id: str, reason: str) -> None:
     report.failed.append(FailedDocument(doc_id, reason))
     if doc_id in stored:
@@ -324,7 +361,7 @@ def _parse_job(job: _Job, settings: IndexSettings, tokenizer: Tokenizer) -> Pars
     """Parse one job; return the reason in Chinese instead when it cannot be."""
     try:
         if job.content is not None:
-            return parse_report(job.doc_id, job.content, settings, tokenizer)
+            return parse_report(job.doc_id, job.content, settings, tokenizer, job.overrides)
         return derive(job.values, job.passages, tokenizer)
     except DocumentReadError as error:
         return str(error)
@@ -407,6 +444,7 @@ def _replace(session: Session, parsed: ParsedDocument, ids: _Ids, writer: IndexW
                 "section": parsed.passages[item.passage_ordinal].section,
                 "indicator": figure.indicator,
                 "value": figure.value,
+                "value_max": figure.value_max,
                 "value_text": figure.value_text,
                 "unit": figure.unit,
                 "unit_key": item.unit_key,

@@ -304,9 +304,7 @@ class SparseIndex:
         self.deleted = deleted  # segment name -> space -> sorted local rows
         self.offsets = {space: _offsets(segments, space) for space in ("passages", "figures")}
         self.live = {space: self._live(space) for space in ("passages", "figures")}
-        self.lengths = {
-            name: _concat([s.fields[name].lengths for s in segments], np.float32) for name in FIELDS
-        }
+        self.lengths = {name: _concat([s.fields[name].lengths for s in segments], np.float32) for name in FIELDS}
 
     @property
     def generation(self) -> int:

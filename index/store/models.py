@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +12,7 @@ from sqlmodel import Field, SQLModel
 SECTION_SEPARATOR = " › "
 # Bumped whenever a table of the index store changes: an older store is rebuilt from the
 # corpus folder (the store is derived from the report files).
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "4"
 
 
 def split_section(section: str) -> tuple[str, ...]:
@@ -23,17 +24,24 @@ class Document(SQLModel, table=True):
     """One report file of the corpus.
 
     ``id`` is the file's path relative to the corpus folder, with ``/`` separators.
-    ``years`` lists the years the report is about, comma-separated ("2021,2022");
-    ``year`` is the latest of them. ``level`` is 省/市/县/区 or None; ``kind`` is
-    总结/计划/讲话/其他. ``content_hash`` is the SHA-256 of the file's bytes.
+    ``years`` lists the years the report covers, comma-separated ("2021,2022"); ``year``
+    is the one it reports on and ``period`` the part of it (上半年). ``place`` is the
+    issuing body's place and ``level`` its level (省/州/市/县/区/国); ``kind`` is
+    总结/计划/讲话/进展/新闻/其他. ``title_from`` says where the title came from (text,
+    style, composed, file); ``overrides`` is the JSON of the admin's settings applied
+    from ``metadata.toml`` ("" for none). ``content_hash`` is the SHA-256 of the file.
     """
 
     id: str = Field(primary_key=True)
     title: str
     years: str = ""
     year: int | None = None
+    period: str | None = None
+    place: str | None = None
     level: str | None = None
     kind: str = "其他"
+    title_from: str = "text"
+    overrides: str = ""
     content_hash: str = Field(index=True)
     size_bytes: int
     char_count: int
@@ -92,6 +100,7 @@ class Target(SQLModel, table=True):
     section: str = ""
     indicator: str
     value: float | None = None
+    value_max: float | None = None
     value_text: str
     unit: str
     unit_key: str = Field(index=True)
@@ -114,7 +123,8 @@ class DocumentSummary:
 
     Attributes:
         id: path relative to the corpus folder.
-        title, years, year, level, kind: see :class:`Document`.
+        title, years, year, period, place, level, kind, title_from: see :class:`Document`.
+        overridden: the fields an admin set in ``metadata.toml``; the others are inferred.
         passages, figures: how many passages and figures it holds.
         chars, size_bytes, content_hash, ingested_at: size and identity of the file.
     """
@@ -123,8 +133,12 @@ class DocumentSummary:
     title: str
     years: tuple[int, ...]
     year: int | None
+    period: str | None
+    place: str | None
     level: str | None
     kind: str
+    title_from: str
+    overridden: tuple[str, ...]
     passages: int
     figures: int
     chars: int
@@ -140,8 +154,12 @@ class DocumentSummary:
             title=document.title,
             years=tuple(document.year_list),
             year=document.year,
+            period=document.period,
+            place=document.place,
             level=document.level,
             kind=document.kind,
+            title_from=document.title_from,
+            overridden=tuple(sorted(json.loads(document.overrides))) if document.overrides else (),
             passages=document.passage_count,
             figures=figures,
             chars=document.char_count,
@@ -157,8 +175,12 @@ class DocumentSummary:
             "title": self.title,
             "years": list(self.years),
             "year": self.year,
+            "period": self.period,
+            "place": self.place,
             "level": self.level,
             "kind": self.kind,
+            "title_from": self.title_from,
+            "overridden": list(self.overridden),
             "passages": self.passages,
             "targets": self.figures,
             "chars": self.chars,

@@ -22,7 +22,7 @@ PART_OF_YEAR = re.compile(
     r"上半年|下半年|前三季度|(?:第?[一二三四1-4])季度|(?:\d{1,2}|[xX*]+)\s*[-至~—]\s*(?:\d{1,2}|[xX*]+)月"
 )
 CURRENT_YEAR_WORDS = re.compile(r"今年|本年|上半年|下半年|全年")
-PREVIOUS_YEAR_WORDS = re.compile(r"去年|上年")
+PREVIOUS_YEAR_WORDS = re.compile(r"去年|上年|上一年")
 
 
 def years_in(text: str) -> list[int]:
