@@ -19,7 +19,7 @@ from bot.render.markup import html_to_text
 from bot.replies import Responder
 from tests.conftest import DATA_DIR, DEV_SET, PROJECT_DIR, SEED_FILES, copy_store, open_library
 
-SEARCH_KEYS = {"rank", "score", "doc_id", "doc_title", "year", "section", "text"}
+SEARCH_KEYS = {"rank", "score", "doc_id", "doc_title", "place", "year", "section", "text"}
 TARGET_KEYS = {
     "indicator", "value", "value_max", "value_text", "unit", "qualifier", "kind", "period", "year", "redacted",
     "sentence", "doc_id", "doc_title", "place", "section",

@@ -9,6 +9,8 @@ import shutil
 import pytest
 from sqlmodel import Session, select, update
 
+from bot.render.admin import render_reload_report
+from bot.render.markup import html_to_text
 from index.api import Library, ReloadBusyError, ReloadError
 from index.store.models import Document, Passage
 from index.text.lexicon import LexiconPaths
@@ -201,3 +203,39 @@ def test_document_metadata_is_stored(tmp_path, seed_corpus):
     assert document.year_list == [2022, 2023] and document.year == 2022  # the year reported on
     assert document.level == "区" and document.kind == "总结"
     assert len(document.content_hash) == 64 and document.passage_count > 5
+
+
+def test_a_copied_report_is_listed_as_a_duplicate_not_indexed_twice(tmp_path, seed_corpus):
+    live = open_library(tmp_path, seed_corpus)
+    original = next(seed_corpus.glob("000_*.txt"))
+    shutil.copy(original, seed_corpus / "副本.txt")
+    report = live.reload()
+    assert [(d.doc_id, d.same_as) for d in report.duplicates] == [("副本.txt", original.name)]
+    assert "副本.txt" not in doc_ids(live) and not report.added
+    assert "重复：副本.txt（与 " + original.name in html_to_text(render_reload_report(report))
+    texts = [hit.passage.text for hit in live.search("月光经济项目建成投用", k=5)]
+    assert len(texts) == len(set(texts))
+
+
+def test_metadata_file_corrects_a_report_and_reports_bad_entries(tmp_path, seed_corpus):
+    live = open_library(tmp_path, seed_corpus)
+    target = next(seed_corpus.glob("002_*.txt")).name
+    (seed_corpus / "metadata.toml").write_text(
+        f'["{target}"]\ntitle = "校正后的标题"\nplace = "平阳县"\nyear = 2021\ncolour = "红"\n'
+        '["不存在.txt"]\nkind = "总结"\n',
+        encoding="utf-8",
+    )
+    report = live.reload()
+    assert report.updated == [target] and not report.added  # only the corrected report is parsed again
+    assert sorted(w.reason.split("：")[0] for w in report.warnings) == [
+        f"[{target}] colour",
+        "[不存在.txt] 语料目录中没有这个文件，已忽略",
+    ]
+    (document,) = [d for d in live.documents() if d.id == target]
+    assert (document.title, document.place, document.year) == ("校正后的标题", "平阳县", 2021)
+    assert set(document.overridden) == {"title", "place", "year"}
+    cited = {
+        (h.passage.doc_title, h.passage.place) for h in live.search("老旧小区改造", k=50) if h.passage.doc_id == target
+    }
+    assert cited == {("校正后的标题", "平阳县")}
+    assert not live.reload().changed  # the same settings again: nothing to do

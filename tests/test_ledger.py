@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlmodel import Session, select
 
@@ -140,6 +142,21 @@ def test_plan_and_achievement_are_paired_across_reports(reports_2024):
     assert (missed.plan.value, missed.achieved.value, missed.met) == (20.0, 18.0, False)
     (unknown,) = pair_plans(reports_2024.targets("加装电梯"))
     assert unknown.met is None  # the achieved figure is redacted
+
+
+def test_one_places_plan_never_pairs_with_another_places_result(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    plan = PLAN_2024.replace("区住建局", "平阳县住建局").replace("全年计划", "我县全年计划")
+    summary = SUMMARY_2024.replace("区住建局", "苍南县住建局").replace("全年筹集", "我县全年筹集")
+    (corpus / "平阳县计划.txt").write_text(plan, encoding="utf-8")
+    (corpus / "苍南县总结.txt").write_text(summary, encoding="utf-8")
+    library = open_library(tmp_path, corpus)
+    named = [r for r in library.targets("保障性租赁住房") if r.indicator_match]
+    assert {(r.place, r.kind) for r in named} == {("平阳县", "plan"), ("苍南县", "achieved")}
+    assert pair_plans(named) == []
+    same_place = [replace(r, place="平阳县") for r in named]
+    assert len(pair_plans(same_place)) == 1  # the same two figures pair once the place agrees
 
 
 def test_target_reply_shows_pairs_and_redactions(reports_2024):

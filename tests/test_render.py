@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.render.answers import citation, excerpt, highlight, render_answer, render_no_answer
 from bot.render.markup import TEXT_LIMIT, html_to_text
+from bot.render.sources import short_title
 from bot.render.texts import HELP_TEXT
 from index.api import Hit, PassageView
 from index.search.results import highlight_spans
@@ -56,12 +57,31 @@ def test_short_passage_is_not_trimmed():
     assert excerpt(text, highlight_spans(text, ["停车位"]), 220) == (text, [(2, 5)])
 
 
+def view(section: tuple[str, ...], title: str = "报告", place: str | None = None, year: int | None = 2022):
+    return PassageView(1, "report.txt", title, year, section, 0, "", place)
+
+
 def test_item_lead_is_not_repeated_in_the_citation():
     section = ("二、今年工作总体安排", "三是加快实施城市更新行动")
-    assert "三是" not in citation("报告", 2022, section, "三是加快实施城市更新行动。在市委市政府领导下……")
-    assert "三是" in citation("报告", 2022, section, "推动老旧小区改造进入新阶段。")
+    assert "三是" not in citation(view(section), "三是加快实施城市更新行动。在市委市政府领导下……")
+    assert "三是" in citation(view(section), "推动老旧小区改造进入新阶段。")
     shortened = ("一、履职尽责方面", "二是2021年实施的XX个小区XXX户老…")
-    assert "二是" not in citation("报告", 2021, shortened, "二是2021年实施的XX个小区XXX户老旧小区改造已全部开工建设")
+    assert "二是" not in citation(view(shortened), "二是2021年实施的XX个小区XXX户老旧小区改造已全部开工建设")
+
+
+def test_citation_names_the_place_unless_the_title_does():
+    assert citation(view((), "区住建局2022年工作总结", "平阳县"), "") == "《区住建局2022年工作总结》 · 平阳县 · 2022年"
+    titled = citation(view((), "平阳县住建局2021年工作综述", "平阳县", 2021), "")
+    assert titled == "《平阳县住建局2021年工作综述》 · 2021年"
+    assert citation(view((), "工作汇报", None, None), "") == "《工作汇报》"
+
+
+def test_long_titles_are_cut_at_a_break_within_thirty_characters():
+    title = "某某市住房和城乡建设局关于2023年度城市更新工作总结暨2024年工作计划的报告"
+    assert short_title(title) == "某某市住房和城乡建设局关于2023年度城市更新工作总结…"
+    unbroken = "某" * 40
+    assert short_title(unbroken) == "某" * 29 + "…"
+    assert short_title("区住建局2022年工作总结和2023年工作思路的汇报") == "区住建局2022年工作总结和2023年工作思路的汇报"
 
 
 def test_ten_long_hits_stay_under_the_telegram_limit():

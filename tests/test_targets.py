@@ -184,3 +184,45 @@ def test_extraction_precision_and_recall(seed_index, name):
     assert report.recall >= 0.9, report.misses
     assert report.to_dict()["value_accuracy"] >= 0.95
     assert report.to_dict()["kind_accuracy"] >= 0.8
+
+
+# The clause decides the kind before the section or the document does (issue 10's cases).
+REVIEW_2023 = PassageContext(("一、2023年工作回顾",), 2023, "总结", (2023, 2024), 2023)
+PLAN_2024 = PassageContext(("二、2024年工作计划",), 2024, "总结", (2023, 2024), 2023)
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "expected"),
+    [
+        ("共排查居民自建房177848栋。", REVIEW_2023, [("177848", "achieved", 2023)]),
+        ("截至目前，共查处并上报违法建筑39户。", PLAN_2024, [("39", "achieved", 2024)]),
+        ("新开工改造城镇老旧小区5.8万个，超额完成5.4万个的年度任务。", REVIEW_2023,
+         [("5.8", "achieved", 2023), ("5.4", "plan", 2023)]),
+        ("(三)完成城鎮基礎設施建設投資11億元以上。", PLAN_2024, [("11", "plan", 2024)]),
+        ("邀请了3名外市专家进行评审。", REVIEW_2023, [("3", "other", 2023)]),
+        ("去年完成老旧小区改造32个。", PLAN_2024, [("32", "achieved", 2022)]),
+        ("力争到年底，全市新建5G基站1200个以上。", REVIEW_2023, [("1200", "plan", 2023)]),
+        ("完成农村低收入人群300户危房改造任务。", REVIEW_2023, [("300", "achieved", 2023)]),
+        ("今年，区管在建建设工程12个。", REVIEW_2023, [("12", "other", 2023)]),
+        ("上半年共检查在建工地30个次。", REVIEW_2023, [("30", "achieved", 2023)]),
+        ("组织和参加新闻发布会5场。", REVIEW_2023, [("5", "achieved", 2023)]),
+    ],
+)  # fmt: skip
+def test_the_clause_decides_the_kind(tokenizer, text, context, expected):
+    assert [(f.value_text, f.kind, f.year) for f in figures(text, tokenizer, context)] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["排查4类重点对象，完成两项指标。", "距年底只剩10余天，前八个月进度偏慢。"],
+)
+def test_category_counts_and_periods_are_not_figures(tokenizer, text):
+    assert figures(text, tokenizer, REVIEW_2023) == []
+
+
+def test_spaced_numbers_and_trillions(tokenizer):
+    spaced = only("全年完成 12 个老旧小区改造。", tokenizer, REVIEW_2023)
+    assert (spaced.value, spaced.unit) == (12.0, "个")
+    found = figures("全国房地产开发投资4.9万亿元，商品房销售额5.98万亿元。", tokenizer, REVIEW_2023)
+    assert [(f.value_text, f.unit) for f in found] == [("4.9", "万亿元"), ("5.98", "万亿元")]
+    assert base_quantity(4.9, "万亿元") == (pytest.approx(4.9e12), "元")

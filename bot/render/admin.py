@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from bot.history import UsageStats
 from bot.render.markup import escape, fit, shorten
+from bot.render.sources import cite_document
 from index.api import CorpusChange, DocumentSummary, ReloadReport
 
 LIST_LIMIT = 15
-DOC_TITLE_CHARS = 30
 STATS_QUESTION_CHARS = 40
 
 
@@ -40,6 +40,9 @@ def render_reload_report(report: ReloadReport, heading: str = "重新加载完�
     for label, ids in (("新增", report.added), ("更新", report.updated), ("删除", report.removed)):
         lines += _listed(label, [escape(doc_id) for doc_id in ids])
     lines += _listed("失败", [f"{escape(f.doc_id)}：{escape(f.reason)}" for f in report.failed])
+    duplicates = [f"{escape(d.doc_id)}（与 {escape(d.same_as)} 内容相同，未重复收录）" for d in report.duplicates]
+    lines += _listed("重复", duplicates)
+    lines += _listed("报告信息", [f"{escape(w.reason)}" for w in report.warnings])
     if report.retokenized:
         lines.append(f"词表已更改，已重新分词 {report.retokenized} 个段落")
     return fit("\n".join(lines))
@@ -55,8 +58,7 @@ def render_upload_result(change: CorpusChange) -> str:
     document = change.document
     lines = [f"<b>已添加报告</b>：{escape(change.doc_id)}"]
     if document is not None:
-        years = "、".join(str(y) for y in document.years) or "年份不详"
-        lines.append(f"《{escape(document.title)}》 · {years} · {document.kind}")
+        lines.append(_describe(document))
         lines.append(f"切分为 {document.passages} 个段落，提取 {document.figures} 个数字。")
     if change.moved_to is not None:
         lines.append(f"同名的旧文件已移到 {escape(change.moved_to.name)}（在“已移除”文件夹中，未删除）。")
@@ -85,10 +87,9 @@ def render_docs_page(documents: Sequence[DocumentSummary], page: int, per_page: 
     page = min(max(page, 0), pages - 1)
     lines = [f"<b>已索引的报告</b>（共 {len(documents)} 份，第 {page + 1}/{pages} 页）"]
     for number, document in enumerate(documents[page * per_page : (page + 1) * per_page], page * per_page + 1):
-        years = "、".join(str(y) for y in document.years) or "年份不详"
         lines.append(
-            f"{number}. 《{escape(shorten(document.title, DOC_TITLE_CHARS))}》 · {years} · {document.kind} · "
-            f"{document.passages} 段 · {document.figures} 个数字\n   <code>{escape(document.id)}</code>"
+            f"{number}. {_describe(document)} · {document.passages} 段 · {document.figures} 个数字\n"
+            f"   <code>{escape(document.id)}</code>"
         )
     if not documents:
         lines.append("索引中还没有报告。把报告文件发给我，或放入语料目录后发送 /reload。")
@@ -126,6 +127,14 @@ def render_error_details(update_summary: str, error: BaseException) -> str:
         f"消息：{escape(shorten(update_summary, 300))}\n"
         f"错误：<code>{escape(shorten(detail, 1500))}</code>"
     )
+
+
+def _describe(document: DocumentSummary) -> str:
+    """《title》 · place · years · kind, with "（已校正）" when an admin set any of them."""
+    years = "、".join(str(y) for y in document.years) or "年份不详"
+    head = cite_document(document.title, document.place, None)
+    corrected = "（已校正）" if document.overridden else ""
+    return f"{head} · {years} · {document.kind}{corrected}"
 
 
 def _listed(label: str, items: Sequence[str]) -> list[str]:

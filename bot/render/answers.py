@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bot.render.figures import render_figures_block
 from bot.render.markup import escape, fit, shorten
+from bot.render.sources import cite_document
 from bot.render.texts import PASSAGE_CHANGED_TEXT
 from index.api import Figure, Hit, PassageView
 
@@ -68,7 +69,7 @@ def render_context(passages: Sequence[PassageView], focus_id: int, excerpt_chars
     focus = next((p for p in passages if p.id == focus_id), None)
     if focus is None:
         return PASSAGE_CHANGED_TEXT
-    blocks = [f"<b>上下文</b> · {citation(focus.doc_title, focus.year, focus.section_path, '')}"]
+    blocks = [f"<b>上下文</b> · {citation(focus, '')}"]
     for passage in passages:
         if passage.id == focus_id:
             blocks.append(f"<b>{escape(passage.text)}</b>")
@@ -81,16 +82,17 @@ def render_context(passages: Sequence[PassageView], focus_id: int, excerpt_chars
     return fit("\n\n".join(blocks))
 
 
-def citation(doc_title: str, year: int | None, section_path: Sequence[str], text: str) -> str:
-    """Return the citation lines of a passage (HTML): document and year, then section.
+def citation(passage: PassageView, text: str) -> str:
+    """Return the citation lines of a passage (HTML): document, place and year (see
+    :func:`cite_document`), then the section path.
 
     The last heading is left out when the passage itself starts with it (an item
     lead such as "一是物业管理落地见效"), and long headings are shortened.
     """
-    labels = list(section_path)
+    labels = list(passage.section_path)
     if labels and text.startswith(labels[-1].removesuffix("…")):
         labels.pop()
-    head = f"《{escape(doc_title)}》" + (f" · {year}年" if year else "")
+    head = cite_document(passage.doc_title, passage.place, passage.year)
     if not labels:
         return head
     path = SECTION_JOINER.join(shorten(label, LABEL_MAX_CHARS) for label in labels)
@@ -155,5 +157,5 @@ def excerpt(text: str, spans: Spans, max_chars: int) -> tuple[str, list[tuple[in
 def _render_hit(hit: Hit, excerpt_chars: int) -> str:
     passage = hit.passage
     shown, spans = excerpt(passage.text, hit.highlights, excerpt_chars)
-    cite = citation(passage.doc_title, passage.year, passage.section_path, passage.text)
+    cite = citation(passage, passage.text)
     return f"<b>{hit.rank}.</b> {cite}\n{highlight(shown, spans)}"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.render.markup import escape, fit, shorten
+from bot.render.sources import cite_document
 from bot.render.texts import REDACTED_MARK
 from index.api import KIND_LABELS, Figure, FigurePair
 
 TARGET_LIST_LIMIT = 10
 FIGURES_BLOCK_LIMIT = 3
 PAIRS_SHOWN = 5
-SOURCE_TITLE_CHARS = 16
 KEYWORD_ECHO_CHARS = 40
 _PREFIX_QUALIFIERS = ("约", "近", "逾", "超", "超过", "超出", "不少于", "不低于", "不超过", "至少", "高于", "低于")
 _SUFFIX_QUALIFIERS = ("以上", "以下", "以内", "左右")
@@ -76,4 +76,4 @@ def _render_pair(pair: FigurePair) -> str:
 
 
 def _source(figure: Figure) -> str:
-    return f"《{escape(shorten(figure.doc_title, SOURCE_TITLE_CHARS))}》"
+    return cite_document(figure.doc_title, figure.place, None)

@@ -205,12 +205,12 @@ class FigureLookup:
         with Session(self.engine) as session:
             for start in range(0, len(ids), 500):  # SQLite limits the parameters of one statement
                 statement = (
-                    select(Target, Document.title)
+                    select(Target, Document.title, Document.place)
                     .join(Document, Target.doc_id == Document.id)
                     .where(Target.id.in_(ids[start : start + 500]))
                 )
-                for target, title in session.exec(statement):
-                    found[target.id] = _figure(target, title)
+                for target, title, place in session.exec(statement):
+                    found[target.id] = _figure(target, title, place)
         figures = []
         for row, figure_id in zip(rows.tolist(), ids, strict=True):
             if figure_id in found:  # gone from the store since this generation was built
@@ -230,7 +230,7 @@ def _rows(postings: TermPostings, words) -> np.ndarray:
     return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
-def _figure(target: Target, title: str) -> Figure:
+def _figure(target: Target, title: str, place: str | None) -> Figure:
     return Figure(
         id=target.id,
         start=target.char_start,
@@ -248,6 +248,7 @@ def _figure(target: Target, title: str) -> Figure:
         sentence=target.sentence,
         doc_id=target.doc_id,
         doc_title=title,
+        place=place or "",
         section=target.section,
         indicator_tokens=tuple(json.loads(target.indicator_tokens)),
     )

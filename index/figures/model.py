@@ -85,7 +85,8 @@ class Figure:
 
 @dataclass(frozen=True)
 class FigurePair:
-    """The same indicator and year planned in one place and reported done in another.
+    """A plan and the achievement reported against it: the same place, indicator, unit
+    and year (often from two documents: the year's plan and its summary).
 
     ``met`` is True/False when both figures are known and comparable, else None.
     """

@@ -1,4 +1,4 @@
-"""Pair plans with their achievements: the same indicator, unit and year."""
+"""Pair plans with their achievements: the same place, indicator, unit and year."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ PAIR_MIN_OVERLAP = 0.5
 
 
 def pair_plans(records: list[Figure]) -> list[FigurePair]:
-    """Pair each plan with an achievement of the same year, unit and indicator.
+    """Pair each plan with an achievement of the same place, year, unit and indicator.
+
+    Only a plan and an achievement pair (never two plans); one place's plan never meets
+    another place's result (a figure without a place pairs only with one without).
 
     Indicators match when at least half of the smaller token set is shared (the
     unit's token included), so "新开工老旧小区改造项目" (plan) pairs with "老旧小区改造
@@ -20,7 +23,7 @@ def pair_plans(records: list[Figure]) -> list[FigurePair]:
     candidates = []
     for plan in plans:
         for achieved in done:
-            if plan.year != achieved.year or plan.id == achieved.id:
+            if plan.year != achieved.year or plan.id == achieved.id or plan.place != achieved.place:
                 continue
             if base_quantity(None, plan.unit)[1] != base_quantity(None, achieved.unit)[1]:
                 continue

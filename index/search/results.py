@@ -22,6 +22,7 @@ class PassageView:
         section_path: heading labels, outermost first; empty before any heading.
         ordinal: position in the document, from 0.
         text: display text.
+        place: the issuing body's place (平阳县, 北京市 …), or None when the report does not say.
     """
 
     id: int
@@ -31,6 +32,7 @@ class PassageView:
     section_path: tuple[str, ...]
     ordinal: int
     text: str
+    place: str | None = None
 
     @property
     def section(self) -> str:
@@ -64,6 +66,7 @@ class Hit:
             "score": round(self.score, 4),
             "doc_id": self.passage.doc_id,
             "doc_title": self.passage.doc_title,
+            "place": self.passage.place,
             "year": self.passage.year,
             "section": self.passage.section,
             "text": self.passage.text,

@@ -110,15 +110,16 @@ class Searcher:
         if not ids:
             return {}
         columns = (
-            Passage.id, Passage.doc_id, Document.title, Passage.year, Passage.section, Passage.ordinal, Passage.text
+            Passage.id, Passage.doc_id, Document.title, Passage.year, Passage.section, Passage.ordinal, Passage.text,
+            Document.place,
         )  # fmt: skip
         with Session(self.engine) as session:
             rows = session.exec(
                 select(*columns).join(Document, Passage.doc_id == Document.id).where(Passage.id.in_(ids))
             ).all()
         return {
-            pid: PassageView(pid, doc_id, title, year, split_section(section), ordinal, text)
-            for pid, doc_id, title, year, section, ordinal, text in rows
+            pid: PassageView(pid, doc_id, title, year, split_section(section), ordinal, text, place)
+            for pid, doc_id, title, year, section, ordinal, text, place in rows
         }
 
     def _term_weight(self, term: QueryTerm, postings: TermPostings) -> float:
