@@ -10,6 +10,7 @@ to staff is sliced from the original characters.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -81,6 +82,28 @@ def extract_figures(text: str, context: PassageContext, tokenizer: Tokenizer) ->
     return figures
 
 
+@dataclass(frozen=True)
+class SentenceWords:
+    """The words of one sentence, cut once for all of its figures.
+
+    Attributes:
+        words: (word, start, end) with offsets in the passage's index form.
+    """
+
+    words: tuple[tuple[str, int, int], ...]
+
+    def between(self, start: int, end: int) -> tuple[str, ...]:
+        """Return the words lying wholly within ``[start, end)``."""
+        return tuple(word for word, left, right in self.words if start <= left and right <= end)
+
+
+@functools.lru_cache(maxsize=64)
+def sentence_words(folded: str, start: int, end: int, segmenter) -> SentenceWords:
+    """Return the words of ``folded[start:end]`` (cached: a sentence holds several figures)."""
+    cut = segmenter.tokenize(folded[start:end])
+    return SentenceWords(tuple((word, start + left, start + right) for word, left, right in cut))
+
+
 def _figure(text, folded, span: FigureSpan, previous_end, figures, context, section, report_year, tagger) -> Figure:
     sentence_start = max((m.end() for m in _SENTENCE.finditer(folded, 0, span.start)), default=0)
     next_end = _SENTENCE.search(folded, span.end)
@@ -95,15 +118,15 @@ def _figure(text, folded, span: FigureSpan, previous_end, figures, context, sect
     sentence_before = folded[sentence_start : span.start]
     after = folded[span.end : clause_end]
     comma = _COMMA.search(folded, span.end)
-    words = tagger.segmenter.lcut
+    sentence = sentence_words(folded, sentence_start, sentence_end, tagger.segmenter)
     kind_context = KindContext(
         before=before,
         after=after,
         sentence_before=sentence_before,
-        before_words=tuple(words(before)),
-        sentence_words=tuple(words(sentence_before)),
+        before_words=sentence.between(clause_start, span.start),
+        sentence_words=sentence.between(sentence_start, span.start),
         own_before=folded[max(clause_start, previous_end) : span.start],
-        after_words=tuple(words(after)),
+        after_words=sentence.between(span.end, clause_end),
         after_comma=folded[span.end : comma.start() if comma else len(folded)],
         latest_year=max(context.doc_years) if context.doc_years else None,
         section=section,

@@ -51,7 +51,7 @@ _ABSTRACT_AFTER = re.compile(
 # Durations (年) count only where the text measures one: 两年以上, 每两年, 连续3年.
 _YEARS_BEFORE = re.compile(r"(?:每|连续|满|超过|长达|使用|已有)$")
 _YEARS_AFTER = re.compile(r"^(?:以上|以下|以内|之内|左右|内)")
-_PERIOD_BEFORE = re.compile(r"(?:前|近|后|头|首|剩|剩下|还有)$")
+_PERIOD_BEFORE = re.compile(r"(?:前|近|后|头|首)$")
 # "1500万新市民": a magnitude with people after it counts people.
 _MAGNITUDE_ONLY = re.compile(rf"(?P<low>{_ARABIC}|{_CN_NUMERAL})(?P<inner>余|多)?(?P<mag>万|亿)")
 _PEOPLE_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,4}?(?:人口|群众|居民|市民|职工|农民工|村民|学生|人(?!次))")

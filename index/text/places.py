@@ -55,44 +55,72 @@ class Gazetteer:
 
     def names_in(self, text: str) -> list[tuple[int, str]]:
         """Return (offset, full name) of every full place name written in ``text``."""
-        folded = index_form(text)
-        return [(m.start(), m.group()) for m in self._pattern.finditer(folded)]
+        return _scan(index_form(text), self.full, self._full_lengths)
 
     def short_names_in(self, text: str) -> list[tuple[int, str]]:
         """Return (offset, short name) of every short place name in ``text`` (as written)."""
-        folded = index_form(text)
-        return [(m.start(), m.group()) for m in self._short_pattern.finditer(folded)]
+        return _scan(index_form(text), self.short, self._short_lengths)
 
     @functools.cached_property
-    def _pattern(self) -> re.Pattern[str]:
-        return re.compile("|".join(sorted(map(re.escape, self.full), key=len, reverse=True)))
+    def _full_lengths(self) -> dict[str, tuple[int, ...]]:
+        return _lengths_by_first_character(self.full)
 
     @functools.cached_property
-    def _short_pattern(self) -> re.Pattern[str]:
-        return re.compile("|".join(sorted(map(re.escape, self.short), key=len, reverse=True)))
+    def _short_lengths(self) -> dict[str, tuple[int, ...]]:
+        return _lengths_by_first_character(self.short)
+
+
+def _lengths_by_first_character(names) -> dict[str, tuple[int, ...]]:
+    lengths: dict[str, set[int]] = {}
+    for name in names:
+        lengths.setdefault(name[0], set()).add(len(name))
+    return {first: tuple(sorted(found, reverse=True)) for first, found in lengths.items()}
+
+
+def _scan(folded: str, names, lengths: dict[str, tuple[int, ...]]) -> list[tuple[int, str]]:
+    """Return the leftmost-longest, non-overlapping occurrences of ``names`` in ``folded``.
+
+    Set lookups of the lengths names starting with each character have: a regular
+    expression alternating 4,000 names takes a third of a second to compile in every
+    process.
+    """
+    found = []
+    position = 0
+    while position < len(folded):
+        for length in lengths.get(folded[position], ()):
+            candidate = folded[position : position + length]
+            if candidate in names:
+                found.append((position, candidate))
+                position += length
+                break
+        else:
+            position += 1
+    return found
+
+
+_SUFFIX_AT_END = re.compile(f"(?:{'|'.join(ADMIN_SUFFIXES)})$")  # leftmost match = longest suffix
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
 
 
 @functools.cache
 def gazetteer() -> Gazetteer:
-    """Return the gazetteer (built once per process from jieba's dictionary, ~0.1 s)."""
+    """Return the gazetteer (built once per process from jieba's dictionary, ~0.1 s
+    after :func:`dictionary_tags` has read it)."""
     tags = dictionary_tags()
     full: dict[str, str] = {}
-    for word, tag in tags.items():
-        if tag not in _PLACE_TAGS:
-            continue
-        for suffix in ADMIN_SUFFIXES:
-            stem = word[: -len(suffix)]
-            # 各县市, 全省, 本区: not names; nor 文明城市 (a city of a kind), while 麻城市 is 麻城 + 市.
-            kind_of_city = word.endswith("城市") and tags.get(word[:-1]) not in _PLACE_TAGS
-            generic = stem[:1] in tuple(_DETERMINERS) or kind_of_city
-            if word.endswith(suffix) and len(stem) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", word) and not generic:
-                full[word] = LEVEL_OF_SUFFIX[suffix]
-                break
     short: dict[str, list[str]] = {}
-    for name in full:
-        for suffix in ADMIN_SUFFIXES:
-            stem = name[: -len(suffix)]
-            if name.endswith(suffix) and len(stem) >= 2 and tags.get(stem) == "ns":
-                short.setdefault(stem, []).append(name)
-                break
+    for word, tag in tags.items():
+        if tag not in _PLACE_TAGS or len(word) < 3:
+            continue
+        suffix = _SUFFIX_AT_END.search(word)
+        if suffix is None or not _CJK_WORD.fullmatch(word):
+            continue
+        stem = word[: suffix.start()]
+        # 各县市, 全省, 本区: not names; nor 文明城市 (a city of a kind), while 麻城市 is 麻城 + 市.
+        kind_of_city = word.endswith("城市") and tags.get(word[:-1]) not in _PLACE_TAGS
+        if len(stem) < 2 or stem[0] in _DETERMINERS or kind_of_city:
+            continue
+        full[word] = LEVEL_OF_SUFFIX[suffix.group()]
+        if tags.get(stem) == "ns":
+            short.setdefault(stem, []).append(word)
     return Gazetteer(full, {stem: tuple(sorted(names, key=len)) for stem, names in short.items()})
