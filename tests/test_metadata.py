@@ -93,7 +93,9 @@ def test_the_year_reported_on_not_the_later_year_or_the_publication():
     recalled = facts_of("湖北：去年农村危房改造竣工9.6万户\n2019-01-23 来源：湖北日报\n1月22日，全省工作会议召开。\n")
     assert recalled.year == 2018
     several = facts_of("省“十三五”期间累计改造城镇老旧小区21万套\n自2018年开始，全省推进改造。\n")
-    assert several.year is None
+    assert several.year == 2020 and several.years == (2016, 2017, 2018, 2019, 2020)  # the plan's end
+    vintage = facts_of("全国实施城市更新项目6万余个\n2024年全国新开工改造2000年底前建成的城镇老旧小区5万个。\n")
+    assert vintage.years == (2024,)  # 2000 is when the buildings were built
 
 
 def test_the_place_of_the_issuing_body():
@@ -102,6 +104,10 @@ def test_the_place_of_the_issuing_body():
     assert named.place == "平阳县" and named.level == "县"
     source = facts_of("我市扎实推进自建房整治\n2023-10-25 来源：常德晚报\n记者从市住建局了解到，我市开展排查。\n")
     assert source.place == "常德市"
+    channel = facts_of("区住建局组织收听收看视频会议\n9月20日，我区组织收听收看了视频会议。\n（来源：山亭住建视窗）\n")
+    assert channel.place == "山亭区"  # the bureau's own channel, at the end of the page
+    dateline = facts_of("我市燃气安全大排查全面铺开\n本报讯（大连新闻传媒集团记者 吉存）连日来，全市开展排查。\n")
+    assert dateline.place == "大连市"
     province = facts_of("山东发布2020年住房城乡建设年度计划\n4月1日，省住房和城乡建设厅公布了年度计划。\n")
     assert province.place == "山东省" and province.level == "省"
     national = facts_of(

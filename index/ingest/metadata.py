@@ -68,8 +68,16 @@ _LEVEL_BUREAU = re.compile(
 )
 OPENING_CHARS = 300
 _NUMBER_YEAR = re.compile(r"〔((?:19|20)\d{2})〕")
+# "2000年底前建成的老旧小区": a building's vintage, not a year the report covers.
+_VINTAGE = re.compile(r"((?:19|20)\d{2})年(?:底)?(?:以)?前(?:建成|建设|竣工|交付|建造)")
+# Five-year plans: 十一五 = 2006–2010, each next one five years on (十三五 = 2016–2020).
+_FIVE_YEAR_PLAN = re.compile(r"十([一二三四五])五")
+_PLAN_NUMBER = {"一": 11, "二": 12, "三": 13, "四": 14, "五": 15}
 _NATIONAL_BODY = re.compile(r"住房和城乡建设部|住房城乡建设部|住建部|国务院")
-_SOURCE = re.compile(r"来源[:：]\s*([\u4e00-\u9fff]{2,8}?)(?:日报|晚报|新闻网|发布|报|网)")
+# Who published the page: "来源：常德晚报", "（来源：山亭住建视窗）", "本报讯（大连新闻传媒集团记者".
+_SOURCE = re.compile(
+    r"(?:来源[:：]\s*|本报讯\s*[(（]\s*)([\u4e00-\u9fff]{2,8}?)(?:住建|住房|建设|城管|日报|晚报|新闻|视窗|发布|报|网)"
+)
 _PUBLISHED = re.compile(r"(?:(?:发布|更新)(?:日期|时间)[:：]\s*)?((?:19|20)\d{2})[-/.年]\d{1,2}[-/.月]\d{1,2}")
 _SEVERAL_YEARS = re.compile(r"十[三四五]五|[二三四五六七八九十]年(?:来|间)|五年答卷")
 
@@ -238,10 +246,14 @@ def report_years(
     """
     folded_title = index_form(title or "")
     title_years = [int(y) for y in YEAR_IN_TEXT.findall(folded_title)]
-    mentioned = Counter(int(y) for y in YEAR_IN_TEXT.findall(index_form("\n".join([*headings, opening]))))
+    plan = _FIVE_YEAR_PLAN.search(folded_title)
+    if plan and not title_years:  # "广西“十三五”期间累计改造…": the plan's five years, reported at its end
+        first = 2006 + 5 * (_PLAN_NUMBER[plan.group(1)] - 11)
+        title_years = [first + 4, *range(first, first + 4)]
+    mentioned = _years_named(index_form("\n".join([*headings, opening])))
     if not mentioned:
         folded = index_form(text)
-        mentioned = Counter(int(y) for y in [*YEAR_IN_TEXT.findall(folded), *_NUMBER_YEAR.findall(folded)])
+        mentioned = _years_named(folded) + Counter(int(y) for y in _NUMBER_YEAR.findall(folded))
     if published is not None:
         mentioned = Counter({y: n for y, n in mentioned.items() if y <= published + 1})
     if title_years:
@@ -252,7 +264,6 @@ def report_years(
         year = published
     elif not mentioned or covers_several_years(folded_title):
         year = None
-        year = None
     elif kind == "总结":
         year = min(mentioned)
     elif kind in ("计划", "讲话", "新闻"):
@@ -261,6 +272,12 @@ def report_years(
         year = max(mentioned.items(), key=lambda item: (item[1], item[0]))[0]
     covered = set(title_years) | set(mentioned) | ({year} if year else set())
     return year, tuple(sorted(covered))
+
+
+def _years_named(folded: str) -> Counter[int]:
+    """Count the years written in ``folded`` (YYYY年), leaving out buildings' vintages."""
+    vintages = {match.start(1) for match in _VINTAGE.finditer(folded)}
+    return Counter(int(m.group(1)) for m in YEAR_IN_TEXT.finditer(folded) if m.start(1) not in vintages)
 
 
 def _period(title: str | None, opening: str, headings: Sequence[str]) -> str | None:
@@ -299,8 +316,9 @@ def infer_place(title: str | None, text: str) -> tuple[str | None, str | None]:
     speaks of itself (我市, 本县 weigh more than 全市). Places of that level (any level
     when none is known) score by evidence: named in the title; named with a bureau or
     government (浈江区住建局); named in the opening; the local paper a news page cites
-    (来源：常德晚报); each mention. A report about the nation (住房和城乡建设部 in its
-    opening, 全国, 各地) is 全国 unless a place has stronger evidence.
+    (来源：常德晚报) or its own channel (来源：山亭住建视窗); each mention. A report about
+    the nation (住房和城乡建设部 in its opening, 全国, 各地) is 全国 unless a place has
+    stronger evidence.
     """
     names = gazetteer()
     folded_title = index_form(title or "")
@@ -318,12 +336,15 @@ def infer_place(title: str | None, text: str) -> tuple[str | None, str | None]:
         if level_filter and names.level(name) != level_filter:
             continue
         scores[name] += 1 + 3 * bool(_BUREAU.match(folded, start + len(name))) + 2 * (start < OPENING_CHARS)
-    for source in _SOURCE.findall(folded[:2000]):
-        full = (
-            names.expand(source)
-            if source in names.short
-            else next((n for n in names.full if n.startswith(source) and len(n) <= len(source) + 1), None)
-        )
+    for source in _SOURCE.findall(folded):
+        if source in names.short:
+            full = names.expand(source)
+        else:  # 山亭 -> 山亭区: only a place of the report's own level (新华网 is no 新华区)
+            full = next(
+                (n for n in names.full if n.startswith(source) and len(n) == len(source) + 1
+                 and (level is None or names.level(n) == level)),
+                None,
+            )  # fmt: skip
         if full:
             scores[full] += 3
     national = 4 * bool(_NATIONAL_BODY.search(folded[:OPENING_CHARS])) + min(4, folded.count(NATIONAL))
