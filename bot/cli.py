@@ -20,7 +20,7 @@ from bot.render.admin import render_reload_report
 from bot.render.figures import render_target_line
 from bot.render.markup import html_to_text
 from bot.replies import Responder
-from index.api import FIGURE_KINDS, IndexFailure, Library, evaluate_figures, evaluate_retrieval
+from index.api import FIGURE_KINDS, OVERRIDES_FILE, IndexFailure, Library, evaluate_figures, evaluate_retrieval
 
 DESCRIPTION = "Cited answers from a housing bureau's work reports."
 CONFIG_HELP = "config file (default: ./config.toml); before or after the sub-command"
@@ -212,10 +212,25 @@ def _docs(args: argparse.Namespace, config: BotConfig) -> int:
     if args.json:
         _print_json([d.to_dict() for d in documents])
         return 0
+    title_sources = {"text": "", "style": "", "composed": "（据正文拟定）", "file": "（文件名）"}
     for d in documents:
-        years = "、".join(str(y) for y in d.years) or "年份不详"
-        print(f"{d.id}\t《{d.title}》\t{years}\t{d.level or '-'}级\t{d.kind}\t{d.passages} 段\t{d.figures} 个数字")
-    print(f"共 {len(documents)} 份文档")
+        covered = "、".join(str(y) for y in d.years)
+        year = f"{d.year}年{d.period or ''}" if d.year else "年份不详"
+        if covered and covered != str(d.year):
+            year += f"（涉及 {covered}）"
+        fields = [
+            d.id,
+            f"《{d.title}》{title_sources.get(d.title_from, '')}",
+            d.place or "地点不详",
+            year,
+            d.kind,
+            f"{d.passages} 段",
+            f"{d.figures} 个数字",
+        ]
+        if d.overridden:
+            fields.append("已校正：" + "、".join(d.overridden))
+        print("\t".join(fields))
+    print(f"共 {len(documents)} 份文档；“已校正”的项取自 {OVERRIDES_FILE}，其余由正文推断")
     return 0
 
 

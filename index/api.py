@@ -30,6 +30,7 @@ from index.errors import (
 )
 from index.figures.model import FIGURE_KINDS, KIND_LABELS, Figure, FigurePair
 from index.ingest.corpus_files import FailedDocument
+from index.ingest.overrides import OVERRIDES_FILE
 from index.ingest.passages import PassageLimits
 from index.ingest.readers import SUPPORTED_SUFFIXES
 from index.ingest.sync import Progress, ReloadReport
@@ -48,6 +49,7 @@ __all__ = [
     "FIGURE_KINDS",
     "KIND_LABELS",
     "MEGABYTE",
+    "OVERRIDES_FILE",
     "SUPPORTED_SUFFIXES",
     "CorpusAdmin",
     "CorpusChange",
