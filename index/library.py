@@ -44,7 +44,7 @@ from index.ingest.sync import (
     sync_corpus,
 )
 from index.search.engine import MANIFEST, SparseIndex, open_index
-from index.search.results import Hit, PassageView
+from index.search.results import Answer, Hit, PassageView
 from index.search.searcher import Searcher
 from index.settings import IndexSettings
 from index.store.engine import create_store_engine, reading
@@ -240,9 +240,19 @@ class Library:
         Raises:
             ValueError: ``k`` is not positive.
         """
+        return list(self.answer(question, k).hits)
+
+    def answer(self, question: str | ParsedQuestion, k: int = 5) -> Answer:
+        """Return up to ``k`` passages for a question with how it was read: words
+        searched as an abbreviation or typo, relative years, places and years no report
+        covers (see :meth:`Searcher.answer`).
+
+        Raises:
+            ValueError: ``k`` is not positive.
+        """
         parsed = self.parse(question) if isinstance(question, str) else question
         with reading(self.settings.storage_url):
-            return self.serving.search(parsed, k)
+            return self.serving.answer(parsed, k)
 
     def figures(self, question: str | ParsedQuestion, limit: int = 3) -> list[Figure]:
         """Figures answering a question; see :meth:`FigureLookup.for_question`."""

@@ -32,16 +32,38 @@ class RankingSettings:
         k1: term-frequency saturation (Robertson & Zaragoza 2009), typically 0.5-2.
         b: length normalisation, 0 (none) to 1 (full).
         delta: the lower bound added per matched term by ``plus`` and ``l``.
-        min_coverage: a passage is shown only if the question terms it contains carry
-            at least this share of the question's total IDF (0-1); below it the bot
-            says it found nothing rather than show an unrelated passage.
+        min_coverage: a passage is shown only if the question concepts it holds carry
+            at least this share of the weight (IDF) of the concepts the corpus knows
+            (0-1), and it holds the question's strongest concept or a second one;
+            below it the bot says it found nothing rather than show an unrelated passage.
+        min_evidence: a passage is shown only if the field-specific weight of the
+            question concepts it holds (IDF x specificity, summed) reaches this: a
+            passage that shares only everyday words (时间, 办, 周末) with the question
+            is not an answer.
+        bigram_weight: weight of the bigram field's BM25 score added to the word
+            field's (0 turns the bigram field off).
+        abbreviations, typos: expand question words the corpus never uses that
+            abbreviate a corpus term, or are a one-character typo of one.
+        place_boost, year_boost: a passage of the place or the year the question names
+            scores this much more (0.5 = +50 %); 0 turns steering off.
+        deduplicate: show near-identical passages once.
+        key_concepts: a long question is searched by at most this many of its
+            concepts, the rarest in the corpus first.
     """
 
     variant: str = "lucene"
     k1: float = 1.2
     b: float = 0.75
     delta: float = 1.0
-    min_coverage: float = 0.45
+    min_coverage: float = 0.3
+    min_evidence: float = 2.0
+    bigram_weight: float = 0.15
+    abbreviations: bool = True
+    typos: bool = True
+    place_boost: float = 0.5
+    year_boost: float = 0.3
+    deduplicate: bool = True
+    key_concepts: int = 8
 
     def __post_init__(self) -> None:
         if self.variant not in BM25_VARIANTS:
@@ -50,6 +72,8 @@ class RankingSettings:
             raise ValueError(f"need k1 >= 0, 0 <= b <= 1, delta >= 0; got k1={self.k1}, b={self.b}, delta={self.delta}")
         if not 0 <= self.min_coverage <= 1:
             raise ValueError(f"min_coverage must be between 0 and 1; got {self.min_coverage}")
+        if min(self.bigram_weight, self.place_boost, self.year_boost) < 0 or self.key_concepts < 1:
+            raise ValueError("bigram_weight, place_boost and year_boost must be >= 0, key_concepts >= 1")
 
 
 @dataclass(frozen=True)

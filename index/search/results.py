@@ -51,6 +51,8 @@ class Hit:
         passage: the passage.
         highlights: (start, end) character spans of ``passage.text`` where the
             question's words occur, ascending and not overlapping.
+        evidence: the field-specific weight of the question concepts the passage
+            holds (sum of IDF x specificity x credit; see :mod:`index.search.searcher`).
     """
 
     rank: int
@@ -58,6 +60,7 @@ class Hit:
     coverage: float
     passage: PassageView
     highlights: tuple[tuple[int, int], ...] = ()
+    evidence: float = 0.0
 
     def to_dict(self) -> dict:
         """Return the JSON object of the ``search`` command (its documented contract)."""
@@ -96,3 +99,22 @@ def highlight_spans(text: str, terms: Iterable[str]) -> tuple[tuple[int, int], .
         else:
             spans.append((start, end))
     return tuple(spans)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A search's passages and what staff should know about how it read the question.
+
+    Attributes:
+        hits: the ranked passages, best first; empty means nothing relevant.
+        rewrites: (question word, what was searched instead): abbreviations and typos.
+        relative_years: (relative word, the year it was read as), e.g. ("今年", 2024).
+        missing_places: places the question names that no report is about.
+        missing_years: years the question names that no passage is about.
+    """
+
+    hits: tuple[Hit, ...]
+    rewrites: tuple[tuple[str, str], ...] = ()
+    relative_years: tuple[tuple[str, int], ...] = ()
+    missing_places: tuple[str, ...] = ()
+    missing_years: tuple[int, ...] = ()

@@ -1,25 +1,44 @@
-"""Search over the sparse index: BM25 ranking plus a coverage check for "nothing found".
+"""Search over the sparse index: BM25 over two fields, steered by place and year, with
+a coverage check for "nothing found".
 
 A :class:`Searcher` reads one opened generation of the index and never changes; a
 reload opens the next generation and swaps in a new searcher, so a search never sees a
 half-written index. Passages are fetched from the store only for the hits returned.
+
+Scoring. Every token's BM25 contribution is rank-bm25's for that token (the engine's
+scores equal rank-bm25 ``get_scores`` per token, tested in ``tests/test_engine.py``);
+a question's score for a passage combines them per concept (see
+:mod:`index.search.understanding`):
+
+    concept = max over whole forms (fit x BM25) + sub-word BM25 x SUBWORD_WEIGHT
+    score   = (sum of concepts + bigram_weight x bigram-field BM25) x steering
+
+where steering is ``1 + place_boost`` for a passage of a document about the place the
+question names and ``1 + year_boost`` for a passage about the year it names.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
-from index.search.engine import BM25Parameters, SparseIndex, TermPostings, bm25_scores, term_postings
-from index.search.results import Hit, PassageView, highlight_spans
+from index.search.engine import BM25Parameters, SparseIndex, bm25_weights, idf, term_postings
+from index.search.results import Answer, Hit, PassageView, highlight_spans
+from index.search.understanding import PARTIAL_CREDIT, Concept, QueryInterpreter, QueryPlan
 from index.settings import RankingSettings
 from index.store.models import Document, Passage, split_section
+from index.text.normalize import index_form
+from index.text.places import gazetteer
 from index.text.question import ParsedQuestion
-from index.text.segmentation import QueryTerm, Tokenizer
+from index.text.segmentation import Tokenizer
 
-# Credit for a question term found only through its sub-words (电梯 for 加装电梯).
-SUBWORD_CREDIT = 0.5
+# A whole concept found only through its sub-words (电梯 for 加装电梯) scores this share.
+SUBWORD_WEIGHT = 0.25
+# Near-duplicates: passages sharing this share of their character 3-grams are one text.
+DUPLICATE_SIMILARITY = 0.7
+# How many ranked passages are fetched to find k that are not duplicates.
+FETCH_FACTOR = 3
 
 
 def lucene_idf(passage_count: int, document_frequency: int) -> float:
@@ -34,8 +53,9 @@ class Searcher:
     Args:
         index: the opened index generation.
         tokenizer: the tokenizer its tokens were made with.
-        ranking: BM25 variant and parameters, and the coverage threshold.
-        engine: the store, to fetch the passages returned.
+        ranking: BM25 variant and parameters, the coverage threshold and the switches
+            of each mechanism (see :class:`index.settings.RankingSettings`).
+        engine: the store, to fetch the passages returned and the documents' places.
     """
 
     def __init__(self, index: SparseIndex, tokenizer: Tokenizer, ranking: RankingSettings, engine: Engine) -> None:
@@ -45,50 +65,97 @@ class Searcher:
         self.engine = engine
         self.parameters = BM25Parameters(ranking.variant, ranking.k1, ranking.b, ranking.delta)
         self.passage_ids = index.array("passage_id")
+        self.passage_years = index.array("passage_year")
+        with Session(engine) as session:
+            self.doc_places = dict(session.exec(select(Document.id, Document.place)).all())
+            newest = session.exec(select(func.max(Document.year))).one()
+        self.interpreter = QueryInterpreter(
+            index, tokenizer, newest, lambda n: lucene_idf(len(self), n), ranking.abbreviations, ranking.typos
+        )
+        self._row_places: np.ndarray | None = None
+        self._place_names: list[str | None] = []
 
     def __len__(self) -> int:
         """Live passages in the index."""
         return self.index.stats["word"].rows
 
     def search(self, question: ParsedQuestion, k: int = 5) -> list[Hit]:
-        """Return up to ``k`` passages for a question, best first.
+        """Return up to ``k`` passages for a question, best first (see :meth:`answer`).
 
-        Passages are ranked by BM25 over the question's tokens, their sub-words and
-        synonyms. A passage is returned only if it contains at least one question term
-        whole (or a synonym of it) and its coverage (see :class:`Hit`) reaches
-        ``ranking.min_coverage``; an empty list means nothing relevant.
+        Raises:
+            ValueError: ``k`` is not positive.
+        """
+        return list(self.answer(question, k).hits)
+
+    def answer(self, question: ParsedQuestion, k: int = 5) -> Answer:
+        """Return up to ``k`` passages for a question, best first, with how it was read.
+
+        A passage is returned only if its coverage (see :class:`Hit`) of the concepts
+        the corpus knows reaches ``ranking.min_coverage`` and its evidence reaches
+        ``ranking.min_evidence``; no hit means nothing relevant.
 
         Raises:
             ValueError: ``k`` is not positive.
         """
         if k < 1:
             raise ValueError(f"k must be a positive number of passages, got {k}")
-        terms = question.terms
-        postings = term_postings(self.index, "word", (a for term in terms for a in term.alternatives))
-        if not postings:
-            return []
-        scores = bm25_scores(self.index, "word", postings, self.parameters)
-        candidates = np.unique(np.concatenate([rows for rows, _ in postings.values()]))
-        # Where each token occurs, as positions among the candidates (no per-row loop).
-        where = {token: np.searchsorted(candidates, rows) for token, (rows, _) in postings.items()}
-        has_whole = np.array([_marks(len(candidates), where, term.whole) for term in terms])
-        has_part = np.array([_marks(len(candidates), where, term.alternatives) for term in terms])
-        weights = np.array([self._term_weight(term, postings) for term in terms])
-        credits = np.where(has_whole, 1.0, np.where(has_part, SUBWORD_CREDIT, 0.0))
-        coverage = weights @ credits / weights.sum()
-        accepted = np.flatnonzero((coverage >= self.ranking.min_coverage) & has_whole.any(axis=0))
-        ranked = accepted[np.argsort(-scores[candidates[accepted]], kind="stable")]  # equal scores keep index order
-        chosen = [(int(candidates[i]), float(coverage[i])) for i in ranked[:k]]
-        views = self._passages([int(self.passage_ids[row]) for row, _ in chosen])
-        hits = []
-        for row, coverage in chosen:
-            passage = views.get(int(self.passage_ids[row]))
-            if passage is None:  # gone from the store since this generation was built
-                continue
-            matched = [term for term, (rows, _) in postings.items() if _holds(rows, row)]
-            spans = highlight_spans(passage.text, matched)
-            hits.append(Hit(len(hits) + 1, float(scores[row]), round(coverage, 3), passage, spans))
-        return hits
+        plan = self.interpreter.interpret(question) if len(self) else QueryPlan(())
+        notes = {"rewrites": plan.rewrites, "relative_years": plan.relative}
+        concepts = _key_concepts(plan.concepts, self.ranking.key_concepts)
+        if not any(c.weight > 0 and c.source != "unseen" for c in concepts):
+            return Answer((), **notes)
+        word_tokens = [t for c in concepts for t in (*(f for f, _ in c.forms), *c.parts)]
+        postings = term_postings(self.index, "word", word_tokens)
+        bigram_tokens = [g for c in concepts for g in c.bigrams]
+        if self.ranking.bigram_weight > 0:
+            bigram_tokens += [g for c in concepts if c.weight > 0 and c.forms for g in _word_bigrams(c)]
+        bigram_tokens += [g for phrase in plan.phrases for g in phrase.bigrams]
+        bigrams = term_postings(self.index, "bigram", bigram_tokens)
+        rows = [r for r, _ in postings.values()] + [r for r, _ in bigrams.values()]
+        if not rows:
+            return Answer((), **notes)
+        candidates = np.unique(np.concatenate(rows))
+        weights = {t: self._weights("word", t, p, candidates) for t, p in postings.items()}
+        grams = {t: self._weights("bigram", t, p, candidates) for t, p in bigrams.items()}
+        scores = np.zeros(len(candidates))
+        credit_rows = []
+        for concept in concepts:
+            whole = np.zeros(len(candidates))
+            for form, fit in concept.forms:
+                if form in weights:
+                    whole = np.maximum(whole, fit * weights[form])
+            partial = sum((weights[p] for p in concept.parts if p in weights), np.zeros(len(candidates)))
+            own_grams = [grams[g] for g in concept.bigrams if g in grams]
+            spread = sum(own_grams, np.zeros(len(candidates)))
+            scores += whole + SUBWORD_WEIGHT * partial + spread
+            found_whole = whole > 0
+            found_part = (partial > 0) | (_share_present(own_grams) >= 0.5)
+            credit_rows.append(np.where(found_whole, 1.0, np.where(found_part, PARTIAL_CREDIT, 0.0)))
+        if self.ranking.bigram_weight > 0:
+            fused = [grams[g] for c in concepts if c.weight > 0 and c.forms for g in _word_bigrams(c) if g in grams]
+            scores += self.ranking.bigram_weight * sum(fused, np.zeros(len(candidates)))
+        credits = np.array(credit_rows)
+        concept_weights = np.array([c.weight for c in concepts])
+        coverage = concept_weights @ credits / concept_weights.sum()
+        evidence = (concept_weights * np.array([c.specificity for c in concepts])) @ credits
+        for phrase in plan.phrases:
+            held = _share_present([grams[g] for g in phrase.bigrams if g in grams]) == 1.0
+            evidence = evidence + np.where(held, phrase.weight, 0.0)
+            if self.ranking.bigram_weight > 0:
+                scores += self.ranking.bigram_weight * held * sum(grams[g] for g in phrase.bigrams if g in grams)
+        accepted = (coverage >= self.ranking.min_coverage) & (evidence >= self.ranking.min_evidence)
+        missing_places, missing_years = (), ()
+        if plan.places and self.ranking.place_boost > 0:
+            matched, missing_places = self._place_rows(plan.places, candidates)
+            scores = scores * np.where(matched, 1 + self.ranking.place_boost, 1.0)
+        if plan.years and self.ranking.year_boost > 0:
+            of_year = np.isin(self.passage_years[candidates], plan.years)
+            scores = scores * np.where(of_year, 1 + self.ranking.year_boost, 1.0)
+            missing_years = tuple(y for y in plan.years if not np.isin(self.passage_years, [y]).any())
+        picked = np.flatnonzero(accepted)
+        ranked = picked[np.argsort(-scores[picked], kind="stable")]  # equal scores keep index order
+        hits = self._hits(candidates, ranked, scores, coverage, evidence, k, list(postings) + list(bigrams))
+        return Answer(tuple(hits), plan.rewrites, plan.relative, missing_places, missing_years)
 
     def neighbours(self, passage_id: int, before: int = 1, after: int = 1) -> list[PassageView]:
         """Return the passage with up to ``before``/``after`` passages of the same
@@ -106,6 +173,55 @@ class Searcher:
         views = self._passages(list(ids))
         return [views[i] for i in ids if i in views]
 
+    def _weights(self, field: str, token: str, posting, candidates: np.ndarray) -> np.ndarray:
+        """BM25 contribution of one token to each candidate (0 where it is absent)."""
+        rows, tf = posting
+        stats = self.index.stats[field]
+        term_idf = idf(stats, np.array([self.index.term_id(field, token)]), self.parameters)[0]
+        values = np.zeros(len(candidates))
+        if term_idf and len(rows):
+            lengths = self.index.lengths[field][rows].astype(np.float64)
+            contribution = bm25_weights(tf.astype(np.float64), lengths, term_idf, stats, self.parameters)
+            values[np.searchsorted(candidates, rows)] = contribution
+        return values
+
+    def _place_rows(self, places: tuple[str, ...], candidates: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+        """Which candidates come from a document about one of ``places``, and the
+        places no document is about."""
+        if self._row_places is None:
+            self._place_names = sorted({p for p in self.doc_places.values() if p}, key=str)
+            code = {place: number for number, place in enumerate(self._place_names)}
+            parts = []
+            for segment in self.index.segments:
+                per_doc = np.array([code.get(self.doc_places.get(d) or "", -1) for d in segment.docs] + [-1])
+                parts.append(per_doc[np.asarray(segment.arrays["passage_doc"], dtype=np.int64)])
+            self._row_places = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        wanted = [n for n, place in enumerate(self._place_names) if any(_same_place(place, p) for p in places)]
+        missing = tuple(p for p in places if not any(_same_place(place, p) for place in self._place_names))
+        return np.isin(self._row_places[candidates], wanted), missing
+
+    def _hits(self, candidates, ranked, scores, coverage, evidence, k: int, matched_terms: list[str]) -> list[Hit]:
+        """Fetch the ranked passages and keep the first ``k`` that are not near-copies
+        of a better one."""
+        wanted = ranked[: k * FETCH_FACTOR if self.ranking.deduplicate else k]
+        views = self._passages([int(self.passage_ids[candidates[i]]) for i in wanted])
+        hits: list[Hit] = []
+        kept: list[set[str]] = []
+        for i in wanted:
+            passage = views.get(int(self.passage_ids[candidates[i]]))
+            if passage is None:  # gone from the store since this generation was built
+                continue
+            shingles = _shingles(passage.text)
+            if self.ranking.deduplicate and any(_similarity(shingles, other) >= DUPLICATE_SIMILARITY for other in kept):
+                continue
+            kept.append(shingles)
+            spans = highlight_spans(passage.text, matched_terms)
+            shown = (round(float(coverage[i]), 3), passage, spans, round(float(evidence[i]), 3))
+            hits.append(Hit(len(hits) + 1, float(scores[i]), *shown))
+            if len(hits) == k:
+                break
+        return hits
+
     def _passages(self, ids: list[int]) -> dict[int, PassageView]:
         if not ids:
             return {}
@@ -122,22 +238,49 @@ class Searcher:
             for pid, doc_id, title, year, section, ordinal, text, place in rows
         }
 
-    def _term_weight(self, term: QueryTerm, postings: TermPostings) -> float:
-        """IDF of a question term: of its rarest whole form (word or synonym) in the
-        corpus, or of an unseen term when no whole form occurs."""
-        frequencies = [len(postings[w][0]) for w in term.whole if w in postings]
-        return lucene_idf(len(self), min(frequencies) if frequencies else 0)
+
+def _key_concepts(concepts: tuple[Concept, ...], limit: int) -> tuple[Concept, ...]:
+    """The ``limit`` concepts that say most about the field, in question order: a long
+    question rambles (不能, 决定, 应该 are rare in reports but say nothing), so it is
+    searched and its coverage measured by its most specific words (IDF x specificity);
+    unseen nouns stay, as they still show what it asks about. Places stay."""
+    weighted = [c for c in concepts if c.weight > 0 and c.source != "unseen"]
+    if len(weighted) <= limit:
+        return concepts
+    keep = {id(c) for c in sorted(weighted, key=lambda c: -c.weight * c.specificity)[:limit]}
+    return tuple(c for c in concepts if c.weight == 0 or c.source == "unseen" or id(c) in keep)
 
 
-def _marks(size: int, where: dict[str, np.ndarray], words) -> np.ndarray:
-    """Return a bool per candidate: does it hold any of ``words``?"""
-    marks = np.zeros(size, dtype=bool)
-    for word in words:
-        if word in where:
-            marks[where[word]] = True
-    return marks
+def _word_bigrams(concept: Concept) -> list[str]:
+    """Bigram-field tokens of a concept's whole forms (the question's own characters)."""
+    grams = []
+    for form, _ in concept.forms:
+        folded = index_form(form)
+        grams += [folded[i : i + 2] for i in range(len(folded) - 1)]
+    return list(dict.fromkeys(grams))
 
 
-def _holds(rows: np.ndarray, row: int) -> bool:
-    position = np.searchsorted(rows, row)
-    return bool(position < len(rows) and rows[position] == row)
+def _share_present(arrays: list[np.ndarray]) -> np.ndarray | float:
+    """Per candidate, the share of ``arrays`` (one per bigram) that are non-zero."""
+    if not arrays:
+        return 0.0
+    return np.mean([a > 0 for a in arrays], axis=0)
+
+
+def _same_place(document_place: str, asked: str) -> bool:
+    """Whether a document's place is the place asked (北京市 for 北京, 山东省 for 山东省)."""
+    if document_place == asked:
+        return True
+    names = gazetteer()
+    return names.expand(document_place) == asked or document_place == names.expand(asked)
+
+
+def _shingles(text: str) -> set[str]:
+    folded = "".join(index_form(text).split())
+    return {folded[i : i + 3] for i in range(max(1, len(folded) - 2))}
+
+
+def _similarity(left: set[str], right: set[str]) -> float:
+    """Overlap of two shingle sets relative to the smaller (a 导读 repeating the body
+    counts as a copy of it)."""
+    return len(left & right) / max(1, min(len(left), len(right)))

@@ -51,7 +51,7 @@ class Gazetteer:
         """Return the full name of a short one: the highest level when several share it
         (河北 -> 河北省, not 天津市河北区); the name itself when it is not a short name."""
         fulls = self.short.get(name, ())
-        return min(fulls, key=lambda full: LEVELS.index(self.full[full])) if fulls else name
+        return min(fulls, key=_preference) if fulls else name
 
     def names_in(self, text: str) -> list[tuple[int, str]]:
         """Return (offset, full name) of every full place name written in ``text``."""
@@ -68,6 +68,14 @@ class Gazetteer:
     @functools.cached_property
     def _short_lengths(self) -> dict[str, tuple[int, ...]]:
         return _lengths_by_first_character(self.short)
+
+
+def _preference(full: str) -> tuple[int, int]:
+    """Sort key of the full names one short name may stand for: the highest level
+    first, a 地区 (a region, rarely what a report names) after cities (北京 is 北京市,
+    not 北京地区)."""
+    region = full.endswith("地区")
+    return (region, LEVELS.index(gazetteer().full[full]))
 
 
 def _lengths_by_first_character(names) -> dict[str, tuple[int, ...]]:

@@ -64,43 +64,68 @@ class QueryTerm:
     alternatives: tuple[str, ...]
 
 
-@functools.cache
-def dictionary_tags() -> dict[str, str]:
-    """Word -> part-of-speech tag of jieba's default dictionary (about 350,000 entries):
-    the tags ``jieba.posseg`` uses, without its tagger, for word classes
-    (:mod:`index.figures.indicator`) and place names (:mod:`index.text.places`).
+@dataclass(frozen=True)
+class GeneralDictionary:
+    """jieba's default dictionary (about 350,000 entries from general-language text).
 
-    Read once per process. Reading the dictionary text takes about half a second, so
-    the table is cached with :mod:`marshal` (as two newline-joined strings) in the temporary folder, as jieba caches
-    its own prefix dictionary there; the cache is keyed by the dictionary file's path,
-    size and modification time, and a cache that cannot be read or written is ignored.
+    Attributes:
+        tags: word -> part-of-speech tag (the tags ``jieba.posseg`` uses).
+        frequencies: word -> its count in jieba's general corpus.
+        total: the sum of the counts.
+    """
+
+    tags: dict[str, str]
+    frequencies: dict[str, int]
+    total: int
+
+
+def dictionary_tags() -> dict[str, str]:
+    """Word -> part-of-speech tag of jieba's default dictionary: word classes without
+    running its tagger (:mod:`index.figures.indicator`), place names
+    (:mod:`index.text.places`). See :func:`general_dictionary`."""
+    return general_dictionary().tags
+
+
+@functools.cache
+def general_dictionary() -> GeneralDictionary:
+    """Return jieba's default dictionary as read from its ``dict.txt`` (once per process).
+
+    Reading the text takes about half a second, so it is cached with :mod:`marshal`
+    (as three newline-joined strings, 4x faster to load than a marshalled dict) in the
+    temporary folder, as jieba caches its own prefix dictionary there; the cache is
+    keyed by the dictionary file's path, size and modification time, and a cache that
+    cannot be read or written is ignored.
     """
     source = Path(jieba.__file__).with_name("dict.txt")
     stat = source.stat()
-    key = hashlib.sha1(f"{source}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-    cache = Path(tempfile.gettempdir()) / f"bureau-bot-tags.{key}.cache"
+    key = hashlib.sha1(f"{source}|{stat.st_size}|{stat.st_mtime_ns}|2".encode()).hexdigest()[:16]
+    cache = Path(tempfile.gettempdir()) / f"bureau-bot-dictionary.{key}.cache"
     try:
         with cache.open("rb") as stream:
-            words, word_tags = marshal.load(stream)  # two strings: 4x faster than a marshalled dict
-        tags = dict(zip(words.split("\n"), word_tags.split("\n"), strict=True))
+            words, word_tags, counts = marshal.load(stream)
+        words = words.split("\n")
+        tags = dict(zip(words, word_tags.split("\n"), strict=True))
+        frequencies = dict(zip(words, map(int, counts.split("\n")), strict=True))
         if tags:
-            return tags
+            return GeneralDictionary(tags, frequencies, sum(frequencies.values()))
     except (OSError, EOFError, ValueError, TypeError):
         pass  # absent or unreadable: read the dictionary
-    tags = {}
+    tags, frequencies = {}, {}
     with source.open("rb") as stream:
         for raw in stream:
             parts = raw.decode("utf-8").split()
             if len(parts) >= 3:
                 tags[parts[0]] = parts[2]
+                frequencies[parts[0]] = int(parts[1])
     try:
         partial = cache.with_name(f"{cache.name}.{os.getpid()}")
         with partial.open("wb") as stream:
-            marshal.dump(("\n".join(tags), "\n".join(tags.values())), stream)
+            joined = ("\n".join(tags), "\n".join(tags.values()), "\n".join(map(str, frequencies.values())))
+            marshal.dump(joined, stream)
         os.replace(partial, cache)  # whole or not at all: a reader never sees half a file
     except OSError:
-        logger.debug("could not cache the dictionary tags in %s", cache)
-    return tags
+        logger.debug("could not cache jieba's dictionary in %s", cache)
+    return GeneralDictionary(tags, frequencies, sum(frequencies.values()))
 
 
 def cjk_bigrams(text: str) -> list[str]:
@@ -135,6 +160,7 @@ class Tokenizer:
             for word in group:
                 self._jieba.add_word(word, tag="nz")
         self._synonyms = lexicon.synonyms_of()
+        self._user_terms = frozenset(word for word, _ in lexicon.user_words)
         self._field_terms = frozenset(
             [word for word, _ in lexicon.user_words] + [w for group in lexicon.synonym_groups for w in group]
         )
@@ -159,6 +185,11 @@ class Tokenizer:
                 while len(_cache) > CACHED_TOKENIZERS:
                     _cache.pop(next(iter(_cache)))
             return cached
+
+    @property
+    def user_terms(self) -> frozenset[str]:
+        """The terms of the user dictionary (the field's own terms)."""
+        return self._user_terms
 
     @property
     def field_terms(self) -> frozenset[str]:

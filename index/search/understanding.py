@@ -1,0 +1,320 @@
+"""A question read against the corpus: which of its words the reports use, what the
+others stand for, and the place and time it asks about.
+
+:class:`QueryInterpreter` turns a :class:`~index.text.question.ParsedQuestion` into a
+:class:`QueryPlan`. Each question word becomes a :class:`Concept`, resolved in this order:
+
+1. the word or a synonym from ``synonyms.txt`` is a corpus term → searched as is;
+2. it abbreviates corpus terms (:class:`~index.search.vocabulary.AbbreviationTable`:
+   加梯 → 加装电梯) → searched as those, weighted by fit;
+3. it is a one-character typo of a corpus term (加状电梯 → 加装电梯) → corrected;
+4. its sub-words (jieba search mode) or its character bigrams (the bigram field, as
+   Lucene's CJKBigramFilter indexes Chinese) occur → partial evidence;
+5. otherwise it is unseen and never counts against a passage.
+
+Places (北京, 浈江区) and times (2023年, 今年, 去年, 上半年) are read apart: they steer
+the ranking towards documents of that place and passages of that year rather than
+being matched as words. Relative years are counted from the newest report's year.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass, replace
+
+from index.search.engine import SparseIndex
+from index.search.vocabulary import AbbreviationTable, Expansion, TypoTable
+from index.text.normalize import index_form
+from index.text.places import gazetteer
+from index.text.question import ParsedQuestion
+from index.text.segmentation import Tokenizer, cjk_bigrams, dictionary_tags, general_dictionary
+
+# Relative times: offset from the newest report's year.
+RELATIVE_YEARS = {"今年": 0, "本年": 0, "年内": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1, "下一年": 1}
+_RELATIVE = re.compile("|".join(sorted(RELATIVE_YEARS, key=len, reverse=True)))
+_PART_WORDS = ("上半年", "下半年", "全年", "一季度", "二季度", "三季度", "四季度", "前三季度")
+_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_SELF_PLACE = re.compile(r"^(?:我|本|全)(?:省|市|县|区|州)$")
+SINGLE_CHARACTER_WORDS = 3
+# A concept reached only through sub-words or bigrams counts this much of a whole match.
+PARTIAL_CREDIT = 0.5
+_NOUN_TAGS = ("n", "j")  # jieba tags: n, nr, ns, nt, nz, ng (nouns) and j (abbreviations)
+# Keyness (log observed/expected use) at which a word counts as everyday (0) or field (1).
+GENERIC_KEYNESS = 1.0
+FIELD_KEYNESS = 4.0
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One question word as the corpus knows it.
+
+    Attributes:
+        word: the word as the question writes it (index form).
+        forms: (word-field token, query weight) that stand for the whole concept: the
+            word, its synonyms, its expansions; weight 1, or an abbreviation's fit.
+        parts: word-field sub-word tokens (partial evidence).
+        bigrams: bigram-field tokens of the word when no whole form is a corpus term.
+        source: corpus, abbreviation, typo, parts, place or unseen.
+        weight: the concept's share in coverage: the IDF of its commonest whole form
+            (0 for places and unseen words; an unseen noun weighs as the rarest word,
+            IDF at document frequency 0, and counts against every passage).
+        specificity: 0–1, how much the concept belongs to the reports' field rather
+            than to everyday language (see :func:`specificity`); field terms are 1.
+    """
+
+    word: str
+    forms: tuple[tuple[str, float], ...]
+    parts: tuple[str, ...]
+    bigrams: tuple[str, ...]
+    source: str
+    weight: float
+    specificity: float = 0.0
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """What a question asks of the corpus.
+
+    Attributes:
+        concepts: the question's concepts, in order.
+        places: full place names asked about (北京市, 浈江区), in order.
+        years: years asked about, named or relative, in order.
+        relative: (relative word, the year it was read as), e.g. ("今年", 2024).
+        rewrites: (question word, what was searched instead) for abbreviations and typos.
+        phrases: runs of adjacent question words as bigram-field concepts; they add
+            evidence when a passage holds the whole run, and never count against one.
+    """
+
+    concepts: tuple[Concept, ...]
+    places: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    relative: tuple[tuple[str, int], ...] = ()
+    rewrites: tuple[tuple[str, str], ...] = ()
+    phrases: tuple[Concept, ...] = ()
+
+
+class QueryInterpreter:
+    """Resolve questions against one generation of the index.
+
+    Args:
+        index: the opened index (its word and bigram vocabularies and statistics).
+        tokenizer: the tokenizer the index was built with.
+        newest_year: the latest year any report is about (relative times count from
+            it), or None.
+        idf: IDF of a word-field document frequency (the ranking's formula).
+        abbreviations, typos: whether to expand abbreviations and correct typos.
+    """
+
+    def __init__(
+        self,
+        index: SparseIndex,
+        tokenizer: Tokenizer,
+        newest_year: int | None,
+        idf,
+        abbreviations: bool = True,
+        typos: bool = True,
+    ) -> None:
+        self.index = index
+        self.tokenizer = tokenizer
+        self.newest_year = newest_year
+        self.idf = idf
+        self.expand_abbreviations = abbreviations
+        self.correct_typos = typos
+
+    @functools.cached_property
+    def frequencies(self) -> dict[str, int]:
+        """Word-field term -> live passages holding it."""
+        vocabulary = self.index.vocabularies["word"]
+        df = self.index.stats["word"].df
+        return {term: int(df[number]) for number, term in enumerate(vocabulary.terms[: len(df)]) if df[number] > 0}
+
+    @functools.cached_property
+    def _two_character_words(self) -> dict[str, list[str]]:
+        """Character -> the corpus's two-character words holding it, commonest first."""
+        found: dict[str, list[str]] = {}
+        for term, _ in sorted(self.frequencies.items(), key=lambda item: -item[1]):
+            if len(term) == 2 and _CJK_RUN.fullmatch(term):
+                for character in set(term):
+                    found.setdefault(character, []).append(term)
+        return found
+
+    def words_with(self, character: str) -> tuple[str, ...]:
+        """The ``SINGLE_CHARACTER_WORDS`` commonest two-character corpus words holding a
+        one-character question word (筹 → 筹集, 筹措; 罚 → 处罚, 罚款): colloquial
+        questions use the single character where reports write the word."""
+        return tuple(self._two_character_words.get(character, ())[:SINGLE_CHARACTER_WORDS])
+
+    @functools.cached_property
+    def abbreviations(self) -> AbbreviationTable:
+        """Short forms of the corpus's compound terms (built on first use)."""
+        return AbbreviationTable(self.frequencies, self.tokenizer.segmenter)
+
+    @functools.cached_property
+    def typos(self) -> TypoTable:
+        """Corpus terms by one-character patterns (built on first use)."""
+        return TypoTable(self.frequencies)
+
+    def interpret(self, question: ParsedQuestion) -> QueryPlan:
+        """Return the plan of a parsed question (see the module docstring)."""
+        folded = index_form(question.text)
+        places = self._places(folded)
+        years = list(question.years)
+        relative = []
+        if self.newest_year is not None:
+            for match in _RELATIVE.finditer(folded):
+                year = self.newest_year + RELATIVE_YEARS[match.group()]
+                relative.append((match.group(), year))
+                years.append(year)
+        concepts, rewrites = [], []
+        place_words = {short for short, _ in _place_words(folded)}
+        for term in question.content_terms:
+            if term.word in RELATIVE_YEARS or term.word in _PART_WORDS:
+                continue
+            concept = self._concept(term, is_place=term.word in place_words or bool(_SELF_PLACE.match(term.word)))
+            concepts.append(concept)
+            if concept.source in ("abbreviation", "typo"):
+                rewrites.append((concept.word, "、".join(form for form, _ in concept.forms)))
+        return QueryPlan(
+            tuple(concepts),
+            tuple(places),
+            tuple(dict.fromkeys(years)),
+            tuple(relative),
+            tuple(rewrites),
+            self._phrases(folded, {c.word for c in concepts}),
+        )
+
+    def _phrases(self, folded: str, words: set[str]) -> tuple[Concept, ...]:
+        """Runs of two or more adjacent question words (合同+钉, 年产+年清): a name
+        jieba cuts apart. A passage holding every character bigram of the run (the
+        bigram field) holds the name; that is field-specific evidence, whatever the
+        everyday use of its pieces."""
+        runs, current = [], []
+        for word in self.tokenizer.segmenter.cut(folded.lower()):
+            if _CJK_RUN.fullmatch(word):  # words and stopwords alike: 年产+年+清
+                current.append(word)
+                continue
+            runs.append(current)
+            current = []
+        runs.append(current)
+        phrases = []
+        for run in runs:
+            inside = [i for i, word in enumerate(run) if word in words]
+            if len(inside) < 2:
+                continue
+            run = run[inside[0] : inside[-1] + 1]  # from the first question word to the last
+            text = "".join(run)
+            grams = list(dict.fromkeys(text[i : i + 2] for i in range(len(text) - 1)))
+            if len(text) < 3 or not all(_CJK_PAIR.fullmatch(g) for g in grams):
+                continue
+            frequencies = [self._bigram_df(g) for g in grams]
+            if min(frequencies) == 0:
+                continue  # no passage can hold the whole run
+            phrases.append(Concept(text, (), (), tuple(grams), "phrase", self.idf(min(frequencies)), 1.0))
+        return tuple(phrases)
+
+    def _concept(self, term, is_place: bool) -> Concept:
+        concept = self._resolve(term, is_place)
+        tokens = [f for f, _ in concept.forms] or list(concept.parts) or list(concept.bigrams)
+        if len(term.word) == 1:
+            tokens = [term.word]  # 找 met as 找到, 找出: as everyday as the character
+        if not tokens or concept.weight == 0:
+            return concept
+        return replace(concept, specificity=max(self.specificity(token) for token in tokens))
+
+    def specificity(self, token: str) -> float:
+        """Return 0–1: how much more often the reports use ``token`` than everyday
+        language does.
+
+        Keyness is log(share of passages holding the token) − log(the share jieba's
+        dictionary, a general-language corpus, gives the word × average passage
+        length in words): the log-ratio of observed to expected use (after Rayson &
+        Garside 2000's keyness, with passages as the unit). It maps linearly from
+        ``GENERIC_KEYNESS`` (0: 工作, 时间, 周末) to ``FIELD_KEYNESS`` (1: 燃气, 排查).
+        Terms of the user dictionary are 1; the synonym table's everyday words (钱,
+        老百姓) are measured like any word.
+        """
+        if token in self.tokenizer.user_terms:
+            return 1.0
+        general = general_dictionary()
+        passages = max(1, self.index.stats["word"].rows)
+        observed = (self.frequencies.get(token, 0) + 0.5) / passages
+        expected = (general.frequencies.get(token) or 1) / general.total * self.index.stats["word"].average_length
+        keyness = math.log(observed) - math.log(min(1.0, expected))
+        return min(1.0, max(0.0, (keyness - GENERIC_KEYNESS) / (FIELD_KEYNESS - GENERIC_KEYNESS)))
+
+    def _resolve(self, term, is_place: bool) -> Concept:
+        frequencies = self.frequencies
+        known = [form for form in term.whole if form in frequencies]
+        inner = [t for form in known for t in self.tokenizer.tokens(form) if t not in term.whole]
+        parts = tuple(
+            dict.fromkeys(a for a in (*term.alternatives, *inner) if a not in term.whole and a in frequencies)
+        )
+        if len(term.word) == 1 and _CJK_RUN.fullmatch(term.word):
+            parts += tuple(w for w in self.words_with(term.word) if w not in parts)
+        if is_place:
+            forms = tuple((form, 1.0) for form in known)
+            return Concept(term.word, forms, parts, (), "place", 0.0)
+        if known:
+            weight = self.idf(max(frequencies[form] for form in known))
+            return Concept(term.word, tuple((form, 1.0) for form in known), parts, (), "corpus", weight)
+        expansions: tuple[Expansion, ...] = ()
+        if self.expand_abbreviations:
+            expansions = self.abbreviations.expand(term.word)
+        source = "abbreviation"
+        if not expansions and self.correct_typos:
+            corrected = self.typos.correct(term.word)
+            expansions, source = ((corrected,), "typo") if corrected else ((), "")
+        if expansions:
+            forms = tuple((e.term, e.fit) for e in expansions)
+            inner = tuple(
+                dict.fromkeys(
+                    token
+                    for e in expansions
+                    for token in self.tokenizer.tokens(e.term, inner_terms=False)
+                    if token != e.term and token in frequencies
+                )
+            )
+            weight = self.idf(max(e.frequency for e in expansions))
+            return Concept(term.word, forms, inner, (), source, weight)
+        bigrams = tuple(g for g in dict.fromkeys(cjk_bigrams(term.word)) if len(g) == 2 and self._bigram_df(g))
+        if parts or bigrams:
+            sizes = [frequencies[p] for p in parts] or [self._bigram_df(g) for g in bigrams]
+            weight = self.idf(max(sizes))
+            if _is_noun(term.word):  # 流感疫苗 met only as 疫苗: the thing asked about is not in the reports
+                weight = max(weight, self.idf(0))
+            return Concept(term.word, (), parts, bigrams, "parts", weight)
+        if _is_noun(term.word):
+            # A thing the reports never name (幼儿园, 护照, 契税): the question is about
+            # something else unless the rest of it is strongly matched.
+            return Concept(term.word, (), (), (), "unseen", self.idf(0))
+        return Concept(term.word, (), (), (), "unseen", 0.0)
+
+    def _bigram_df(self, gram: str) -> int:
+        return self.index.df("bigram", gram)
+
+    def _places(self, folded: str) -> list[str]:
+        return list(dict.fromkeys(full for _, full in _place_words(folded)))
+
+
+def _is_noun(word: str) -> bool:
+    """Whether ``word`` names a thing: jieba's dictionary tags it (two or more
+    characters) as a noun, or it is a Chinese compound of three or more characters
+    the dictionary does not hold (流感疫苗, 保育费: new compounds are mostly nouns)."""
+    tag = dictionary_tags().get(word)
+    if tag is None:
+        return len(word) >= 3 and bool(_CJK_RUN.fullmatch(word))
+    return len(word) > 1 and tag[0] in _NOUN_TAGS
+
+
+def _place_words(folded: str) -> list[tuple[str, str]]:
+    """(as written, full name) of the places a question names: 北京 → 北京市, 浈江区."""
+    names = gazetteer()
+    found = [(name, name) for _, name in names.names_in(folded)]
+    taken = "".join(name for name, _ in found)
+    for _, short in names.short_names_in(folded):
+        if short not in taken:
+            found.append((short, names.expand(short)))
+    return found
