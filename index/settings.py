@@ -55,8 +55,8 @@ class RankingSettings:
     k1: float = 1.2
     b: float = 0.75
     delta: float = 1.0
-    min_coverage: float = 0.3
-    min_evidence: float = 2.0
+    min_coverage: float = 0.35
+    min_evidence: float = 1.5
     bigram_weight: float = 0.15
     abbreviations: bool = True
     typos: bool = True

@@ -19,6 +19,8 @@ question names and ``1 + year_boost`` for a passage about the year it names.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
@@ -29,6 +31,7 @@ from index.search.understanding import PARTIAL_CREDIT, Concept, QueryInterpreter
 from index.settings import RankingSettings
 from index.store.models import Document, Passage, split_section
 from index.text.normalize import index_form
+from index.text.periods import month_ranges
 from index.text.places import gazetteer
 from index.text.question import ParsedQuestion
 from index.text.segmentation import Tokenizer
@@ -37,8 +40,11 @@ from index.text.segmentation import Tokenizer
 SUBWORD_WEIGHT = 0.25
 # Near-duplicates: passages sharing this share of their character 3-grams are one text.
 DUPLICATE_SIMILARITY = 0.7
-# How many ranked passages are fetched to find k that are not duplicates.
+# How many ranked passages are fetched, re-ranked by their text and cut to k distinct ones.
 FETCH_FACTOR = 3
+# Re-ranking by text: a figure answering a number question, the months the question names.
+NUMBER_BOOST = 0.3
+PERIOD_BOOST = 0.3
 
 
 def lucene_idf(passage_count: int, document_frequency: int) -> float:
@@ -154,7 +160,7 @@ class Searcher:
             missing_years = tuple(y for y in plan.years if not np.isin(self.passage_years, [y]).any())
         picked = np.flatnonzero(accepted)
         ranked = picked[np.argsort(-scores[picked], kind="stable")]  # equal scores keep index order
-        hits = self._hits(candidates, ranked, scores, coverage, evidence, k, list(postings) + list(bigrams))
+        hits = self._hits(plan, candidates, ranked, scores, coverage, evidence, k, list(postings) + list(bigrams))
         return Answer(tuple(hits), plan.rewrites, plan.relative, missing_places, missing_years)
 
     def neighbours(self, passage_id: int, before: int = 1, after: int = 1) -> list[PassageView]:
@@ -200,24 +206,28 @@ class Searcher:
         missing = tuple(p for p in places if not any(_same_place(place, p) for place in self._place_names))
         return np.isin(self._row_places[candidates], wanted), missing
 
-    def _hits(self, candidates, ranked, scores, coverage, evidence, k: int, matched_terms: list[str]) -> list[Hit]:
-        """Fetch the ranked passages and keep the first ``k`` that are not near-copies
-        of a better one."""
-        wanted = ranked[: k * FETCH_FACTOR if self.ranking.deduplicate else k]
-        views = self._passages([int(self.passage_ids[candidates[i]]) for i in wanted])
+    def _hits(self, plan: QueryPlan, candidates, ranked, scores, coverage, evidence, k: int, terms) -> list[Hit]:
+        """Fetch the best ``k x FETCH_FACTOR`` passages, re-rank them by what their text
+        says (a figure for a number question, the months the question names), and keep
+        the first ``k`` that are not near-copies of a better one."""
+        window = ranked[: k * FETCH_FACTOR]
+        views = self._passages([int(self.passage_ids[candidates[i]]) for i in window])
+        fetched = []
+        for i in window:
+            passage = views.get(int(self.passage_ids[candidates[i]]))
+            if passage is not None:  # else gone from the store since this generation was built
+                fetched.append((float(scores[i]) * _text_boost(plan, passage.text), i, passage))
+        fetched.sort(key=lambda item: -item[0])  # stable: equal scores keep the ranking's order
         hits: list[Hit] = []
         kept: list[set[str]] = []
-        for i in wanted:
-            passage = views.get(int(self.passage_ids[candidates[i]]))
-            if passage is None:  # gone from the store since this generation was built
-                continue
+        for score, i, passage in fetched:
             shingles = _shingles(passage.text)
             if self.ranking.deduplicate and any(_similarity(shingles, other) >= DUPLICATE_SIMILARITY for other in kept):
                 continue
             kept.append(shingles)
-            spans = highlight_spans(passage.text, matched_terms)
+            spans = highlight_spans(passage.text, terms)
             shown = (round(float(coverage[i]), 3), passage, spans, round(float(evidence[i]), 3))
-            hits.append(Hit(len(hits) + 1, float(scores[i]), *shown))
+            hits.append(Hit(len(hits) + 1, score, *shown))
             if len(hits) == k:
                 break
         return hits
@@ -237,6 +247,20 @@ class Searcher:
             pid: PassageView(pid, doc_id, title, year, split_section(section), ordinal, text, place)
             for pid, doc_id, title, year, section, ordinal, text, place in rows
         }
+
+
+def _text_boost(plan: QueryPlan, text: str) -> float:
+    """Score factor from a passage's text: ``1 + NUMBER_BOOST`` when a number question
+    meets a figure (of the unit asked, when it names one), ``1 + PERIOD_BOOST`` when the
+    passage names the months the question does (前8个月 = 1至8月)."""
+    factor = 1.0
+    if plan.asks_number:
+        unit = re.escape(plan.unit) if plan.unit else ""
+        if re.search(rf"(?:\d|[xX*])\s*(?:万|亿)?{unit}", index_form(text)):
+            factor *= 1 + NUMBER_BOOST
+    if plan.months and plan.months & month_ranges(text):
+        factor *= 1 + PERIOD_BOOST
+    return factor
 
 
 def _key_concepts(concepts: tuple[Concept, ...], limit: int) -> tuple[Concept, ...]:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from index.search.engine import SparseIndex
 from index.search.vocabulary import AbbreviationTable, Expansion, TypoTable
 from index.text.normalize import index_form
+from index.text.periods import month_ranges
 from index.text.places import gazetteer
 from index.text.question import ParsedQuestion
 from index.text.segmentation import Tokenizer, cjk_bigrams, dictionary_tags, general_dictionary
@@ -39,6 +40,8 @@ _CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _SELF_PLACE = re.compile(r"^(?:我|本|全)(?:省|市|县|区|州)$")
 SINGLE_CHARACTER_WORDS = 3
+# An unseen verb's weight in coverage, as a share of an unseen noun's.
+UNSEEN_VERB_SHARE = 0.5
 # A concept reached only through sub-words or bigrams counts this much of a whole match.
 PARTIAL_CREDIT = 0.5
 _NOUN_TAGS = ("n", "j")  # jieba tags: n, nr, ns, nt, nz, ng (nouns) and j (abbreviations)
@@ -86,6 +89,9 @@ class QueryPlan:
         rewrites: (question word, what was searched instead) for abbreviations and typos.
         phrases: runs of adjacent question words as bigram-field concepts; they add
             evidence when a passage holds the whole run, and never count against one.
+        months: the parts of a year the question names, as (first, last) month.
+        unit: the unit a number question asks for (多少套 → 套), or None.
+        asks_number: whether the question asks for a number.
     """
 
     concepts: tuple[Concept, ...]
@@ -94,6 +100,9 @@ class QueryPlan:
     relative: tuple[tuple[str, int], ...] = ()
     rewrites: tuple[tuple[str, str], ...] = ()
     phrases: tuple[Concept, ...] = ()
+    months: frozenset[tuple[int, int]] = frozenset()
+    unit: str | None = None
+    asks_number: bool = False
 
 
 class QueryInterpreter:
@@ -184,6 +193,9 @@ class QueryInterpreter:
             tuple(relative),
             tuple(rewrites),
             self._phrases(folded, {c.word for c in concepts}),
+            frozenset(month_ranges(folded)),
+            question.unit,
+            question.asks_number,
         )
 
     def _phrases(self, folded: str, words: set[str]) -> tuple[Concept, ...]:
@@ -290,6 +302,9 @@ class QueryInterpreter:
             # A thing the reports never name (幼儿园, 护照, 契税): the question is about
             # something else unless the rest of it is strongly matched.
             return Concept(term.word, (), (), (), "unseen", self.idf(0))
+        if len(term.word) > 1 and dictionary_tags().get(term.word, "x")[0] == "v":
+            # An action the reports never name (退休, 上牌) counts half as much.
+            return Concept(term.word, (), (), (), "unseen", UNSEEN_VERB_SHARE * self.idf(0))
         return Concept(term.word, (), (), (), "unseen", 0.0)
 
     def _bigram_df(self, gram: str) -> int:

@@ -34,3 +34,39 @@ def year_of_word(word: str) -> int | None:
     """Return the year a word names ("2022" or "2022年"), else None."""
     match = YEAR_WORD.match(word)
     return int(match.group(1)) if match else None
+
+
+_CN_MONTH = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+             "十一": 11, "十二": 12}  # fmt: skip
+_MONTH_NUMBER = r"(\d{1,2}|十[一二]?|[一二两三四五六七八九])"
+_NAMED_PARTS = {"上半年": (1, 6), "下半年": (7, 12), "前三季度": (1, 9), "前两季度": (1, 6)}
+_QUARTER = re.compile(r"第?([一二三四1-4])季度")
+_FIRST_MONTHS = re.compile(rf"前{_MONTH_NUMBER}个?月")
+_MONTH_SPAN = re.compile(rf"{_MONTH_NUMBER}\s*(?:-|—|–|~|至|到)\s*{_MONTH_NUMBER}\s*月")
+
+
+def month_ranges(text: str) -> set[tuple[int, int]]:
+    """Return the (first, last) month of each part of a year ``text`` names:
+    上半年 → (1, 6), 前三季度 → (1, 9), 二季度 → (4, 6), 前8个月 and 1至8月份 → (1, 8).
+
+    Questions and reports name the same months in different words; comparing the
+    ranges lets a question about 前8个月 find a report's 1—8月."""
+    folded = index_form(text)
+    found = {span for name, span in _NAMED_PARTS.items() if name in folded}
+    for match in _QUARTER.finditer(folded):
+        quarter = _month(match.group(1))
+        if quarter and quarter <= 4 and folded[max(0, match.start() - 1) : match.start()] != "前":
+            found.add((3 * quarter - 2, 3 * quarter))
+    for match in _FIRST_MONTHS.finditer(folded):
+        last = _month(match.group(1))
+        if last and last <= 12:
+            found.add((1, last))
+    for match in _MONTH_SPAN.finditer(folded):
+        first, last = _month(match.group(1)), _month(match.group(2))
+        if first and last and 1 <= first < last <= 12:
+            found.add((first, last))
+    return found
+
+
+def _month(number: str) -> int | None:
+    return int(number) if number.isdigit() else _CN_MONTH.get(number)
