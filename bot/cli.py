@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.config import TOKEN_ENV, BotConfig, ConfigError, LoggingSettings, load_config
 from bot.console import run_console
 from bot.render.admin import render_reload_report
+from bot.render.answers import reading_notes
 from bot.render.figures import render_target_line
 from bot.render.markup import html_to_text
 from bot.replies import Responder
@@ -113,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--json", action="store_true")
     docs.set_defaults(command=_docs)
 
+    abbreviations = commands.add_parser(
+        "abbreviations", parents=[common], help="list the abbreviations mined from the reports (加梯 -> 加装电梯)"
+    )
+    abbreviations.add_argument("words", nargs="*", help="only these short forms")
+    abbreviations.add_argument("--json", action="store_true")
+    abbreviations.set_defaults(command=_abbreviations)
     chat = commands.add_parser("chat", parents=[common], help="console chat with the bot's replies")
     chat.set_defaults(command=_chat)
 
@@ -159,16 +166,19 @@ def _search(args: argparse.Namespace, config: BotConfig) -> int:
             _print_json([h.to_dict() for h in hits])
             sys.stdout.flush()
         return 0
-    hits = library.search(args.query, args.k)
+    found = library.answer(args.query, args.k)
+    hits = found.hits
     if args.json:
         _print_json([h.to_dict() for h in hits])
         return 0
+    for note in reading_notes(found):
+        print(f"（{note}）")
     if not hits:
         print("没有找到相关段落。")
     for hit in hits:
         passage = hit.passage
-        year = f" · {passage.year}年" if passage.year else ""
-        print(f"{hit.rank}. [{hit.score:.2f}] 《{passage.doc_title}》{year} ({passage.doc_id})")
+        where = "".join(f" · {part}" for part in (passage.place, f"{passage.year}年" if passage.year else None) if part)
+        print(f"{hit.rank}. [{hit.score:.2f}] 《{passage.doc_title}》{where} ({passage.doc_id})")
         if passage.section:
             print(f"   {passage.section}")
         print(f"   {passage.text}\n")
@@ -231,6 +241,25 @@ def _docs(args: argparse.Namespace, config: BotConfig) -> int:
             fields.append("已校正：" + "、".join(d.overridden))
         print("\t".join(fields))
     print(f"共 {len(documents)} 份文档；“已校正”的项取自 {OVERRIDES_FILE}，其余由正文推断")
+    return 0
+
+
+def _abbreviations(args: argparse.Namespace, config: BotConfig) -> int:
+    table = _open(config).abbreviations(args.words)
+    if args.json:
+        _print_json({short: [{"term": e.term, "fit": round(e.fit, 3), "passages": e.frequency} for e in found]
+                     for short, found in table})  # fmt: skip
+        return 0
+    for short, found in table:
+        print(f"{short}\t" + "、".join(f"{e.term}（{e.fit:.2f}，{e.frequency} 段）" for e in found))
+    if args.words and len(table) < len(args.words):
+        listed = {short for short, _ in table}
+        print(
+            "不在表中："
+            + "、".join(w for w in args.words if w not in listed)
+            + "（报告里用到的词、或缩写不出报告中的词）"
+        )
+    print(f"共 {len(table)} 条；synonyms.txt 中列出的词按同义词查找，优先于此表")
     return 0
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.config import ChatSettings
 from bot.render.admin import render_docs_page
-from bot.render.answers import render_answer, render_context
+from bot.render.answers import reading_notes, render_answer, render_context
 from bot.render.figures import TARGET_LIST_LIMIT, render_targets
 from bot.render.markup import html_to_text
 from bot.render.texts import (
@@ -86,13 +86,15 @@ class Responder:
         if refusal:
             return AnswerPage(refusal, accepted=False)
         parsed = self.library.parse(question)
-        hits = self.library.search(parsed, k=MAX_RESULTS)
+        found = self.library.answer(parsed, k=MAX_RESULTS)
+        hits = found.hits
         per_page = self.chat.answer_passages
         pages = max(1, math.ceil(len(hits) / per_page))
         page = min(max(page, 0), pages - 1)
         shown = hits[page * per_page : (page + 1) * per_page]
         figures = self.library.figures(parsed) if page == 0 and parsed.asks_number else []
-        text = render_answer(question, shown, self.chat.excerpt_chars, figures, page, pages if hits else 1)
+        notes = reading_notes(found) if page == 0 else []
+        text = render_answer(question, shown, self.chat.excerpt_chars, figures, page, pages if hits else 1, notes)
         return AnswerPage(
             text=text,
             result_ids=tuple(h.passage.id for h in hits),

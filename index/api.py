@@ -35,7 +35,7 @@ from index.ingest.passages import PassageLimits
 from index.ingest.readers import SUPPORTED_SUFFIXES
 from index.ingest.sync import Progress, ReloadReport
 from index.library import Library
-from index.search.results import Hit, PassageView
+from index.search.results import Answer, Hit, PassageView
 from index.settings import BM25_VARIANTS, DEFAULT_MAX_FILE_BYTES, MEGABYTE, IndexSettings, RankingSettings
 from index.store.engine import open_database
 from index.store.models import DocumentSummary
@@ -51,6 +51,7 @@ __all__ = [
     "MEGABYTE",
     "OVERRIDES_FILE",
     "SUPPORTED_SUFFIXES",
+    "Answer",
     "CorpusAdmin",
     "CorpusChange",
     "DocumentNotFound",

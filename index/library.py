@@ -21,7 +21,7 @@ import multiprocessing
 import queue
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -46,10 +46,12 @@ from index.ingest.sync import (
 from index.search.engine import MANIFEST, SparseIndex, open_index
 from index.search.results import Answer, Hit, PassageView
 from index.search.searcher import Searcher
+from index.search.vocabulary import Expansion
 from index.settings import IndexSettings
 from index.store.engine import create_store_engine, reading
 from index.store.models import Document, DocumentSummary, IndexState, Passage, Target
 from index.text.lexicon import Lexicon, LexiconError
+from index.text.normalize import index_form
 from index.text.question import ParsedQuestion, TargetQuery, parse_question
 from index.text.segmentation import Tokenizer
 
@@ -289,6 +291,15 @@ class Library:
         empty when the id is not in the store (any more)."""
         with reading(self.settings.storage_url):
             return self.serving.neighbours(passage_id, before, after)
+
+    def abbreviations(self, words: Sequence[str] = ()) -> list[tuple[str, tuple[Expansion, ...]]]:
+        """Return the abbreviation table mined from the corpus (see
+        :class:`index.search.vocabulary.AbbreviationTable`): (short form, its corpus
+        terms best first), sorted by short form; only ``words`` when given. A short form
+        that ``synonyms.txt`` lists is searched by its synonyms instead."""
+        table = self.serving.interpreter.abbreviations.table
+        shown = sorted(table) if not words else [w for w in (index_form(w) for w in words) if w in table]
+        return [(short, table[short]) for short in shown]
 
     def documents(self) -> list[DocumentSummary]:
         """Return the stored documents with their number of figures, ordered by id."""

@@ -37,9 +37,9 @@ class RankingSettings:
             (0-1), and it holds the question's strongest concept or a second one;
             below it the bot says it found nothing rather than show an unrelated passage.
         min_evidence: a passage is shown only if the field-specific weight of the
-            question concepts it holds (IDF x specificity, summed) reaches this: a
-            passage that shares only everyday words (时间, 办, 周末) with the question
-            is not an answer.
+            question concepts it holds (IDF x specificity, summed, in units of the
+            IDF of a word no passage holds) reaches this: a passage that shares only
+            everyday words (时间, 办, 周末) with the question is not an answer.
         bigram_weight: weight of the bigram field's BM25 score added to the word
             field's (0 turns the bigram field off).
         abbreviations, typos: expand question words the corpus never uses that
@@ -56,7 +56,7 @@ class RankingSettings:
     b: float = 0.75
     delta: float = 1.0
     min_coverage: float = 0.35
-    min_evidence: float = 1.5
+    min_evidence: float = 0.2
     bigram_weight: float = 0.15
     abbreviations: bool = True
     typos: bool = True

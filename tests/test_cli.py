@@ -200,3 +200,14 @@ def test_process_missing_corpus_is_one_line_and_status_one(empty_deployment):
     result = _process(empty_deployment, "search", "加装电梯")
     assert result.returncode == 1
     assert "语料目录不存在" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_abbreviations_lists_the_mined_table_and_search_says_how_it_read(deployment, capsys):
+    code, out, _ = cli(deployment, capsys, "abbreviations", "物管", "群众")
+    assert code == 0
+    assert out.startswith("物管\t物业管理（") and "不在表中：群众" in out
+    code, out, _ = cli(deployment, capsys, "abbreviations", "--json")
+    table = json.loads(out)
+    assert table["物管"][0]["term"] == "物业管理" and len(table) > 100
+    code, out, _ = cli(deployment, capsys, "search", "物管投诉有多少", "-k", "1")
+    assert out.startswith("（“物管”按“物业管理”查找）")

@@ -109,6 +109,15 @@ async def test_question_gets_figures_cited_passages_and_buttons(telegram):
 
 
 @pytest.mark.asyncio
+async def test_the_answer_says_how_it_read_the_question(telegram):
+    reply = await one(telegram, "加状电梯今年完成了多少台")
+    lines = assert_telegram_html(reply["text"]).split("\n")
+    assert lines[0] == "“加状电梯”按“加装电梯”查找"
+    assert lines[1].startswith("“今年”按 2023 年理解")  # the newest seed report is about 2023
+    assert "<i>“加状电梯”按“加装电梯”查找" in reply["text"]
+
+
+@pytest.mark.asyncio
 async def test_broad_question_pages_through_results(telegram):
     first = await one(telegram, "老旧小区改造")
     plain = assert_telegram_html(first["text"])

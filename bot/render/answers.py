@@ -8,7 +8,7 @@ from bot.render.figures import render_figures_block
 from bot.render.markup import escape, fit, shorten
 from bot.render.sources import cite_document
 from bot.render.texts import PASSAGE_CHANGED_TEXT
-from index.api import Figure, Hit, PassageView
+from index.api import Answer, Figure, Hit, PassageView
 
 LABEL_MAX_CHARS = 24
 QUESTION_ECHO_CHARS = 40
@@ -27,8 +27,10 @@ def render_answer(
     figures: Sequence[Figure] = (),
     page: int = 0,
     pages: int = 1,
+    notes: Sequence[str] = (),
 ) -> str:
-    """Return the reply to a question (HTML): figures, then the passages best first.
+    """Return the reply to a question (HTML): how the question was read, figures, then
+    the passages best first.
 
     Args:
         question: the staff member's question, as typed.
@@ -37,16 +39,34 @@ def render_answer(
         figures: figures from the ledger answering a number question, shown first.
         page, pages: which page of results this is (0-based) and how many there are;
             a "第 2/3 页" line is added when there is more than one.
+        notes: plain-text lines on how the question was read (see :func:`reading_notes`),
+            shown first in italics.
 
     The result stays under Telegram's 4096-character limit for up to 10 hits.
     """
+    lead = [f"<i>{escape(note)}</i>" for note in notes]
     if not hits and not figures:
-        return render_no_answer(question)
-    blocks = [render_figures_block(figures)] if figures else []
+        return "\n".join([*lead, render_no_answer(question)])
+    blocks = ["\n".join(lead)] if lead else []
+    blocks += [render_figures_block(figures)] if figures else []
     blocks += [_render_hit(hit, excerpt_chars) for hit in hits]
     if pages > 1:
         blocks.append(f"<i>第 {page + 1}/{pages} 页</i>")
     return fit("\n\n".join(blocks))
+
+
+def reading_notes(answer: Answer) -> list[str]:
+    """Return what staff should know about how their question was read (plain text):
+    words searched as something else, relative years, places and years no report covers."""
+    notes = [f"“{asked}”按“{searched}”查找" for asked, searched in answer.rewrites]
+    notes += [f"“{word}”按 {year} 年理解（最新报告的年份为准）" for word, year in answer.relative_years]
+    if answer.missing_places:
+        places = "、".join(answer.missing_places)
+        notes.append(f"报告中没有{places}的报告，以下是其他地方最接近的内容")
+    if answer.missing_years:
+        years = "、".join(f"{year} 年" for year in answer.missing_years)
+        notes.append(f"报告中没有关于 {years}的段落，以下是其他年份最接近的内容")
+    return notes
 
 
 def render_no_answer(question: str) -> str:

@@ -143,10 +143,13 @@ class Searcher:
         credits = np.array(credit_rows)
         concept_weights = np.array([c.weight for c in concepts])
         coverage = concept_weights @ credits / concept_weights.sum()
-        evidence = (concept_weights * np.array([c.specificity for c in concepts])) @ credits
+        # In units of the IDF of the rarest possible word, so the threshold means the same
+        # in a corpus of 50 passages and of 200,000.
+        rarest = lucene_idf(len(self), 0)
+        evidence = (concept_weights * np.array([c.specificity for c in concepts])) @ credits / rarest
         for phrase in plan.phrases:
             held = _share_present([grams[g] for g in phrase.bigrams if g in grams]) == 1.0
-            evidence = evidence + np.where(held, phrase.weight, 0.0)
+            evidence = evidence + np.where(held, phrase.weight / rarest, 0.0)
             if self.ranking.bigram_weight > 0:
                 scores += self.ranking.bigram_weight * held * sum(grams[g] for g in phrase.bigrams if g in grams)
         accepted = (coverage >= self.ranking.min_coverage) & (evidence >= self.ranking.min_evidence)

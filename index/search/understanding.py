@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from index.search.engine import SparseIndex
 from index.search.vocabulary import AbbreviationTable, Expansion, TypoTable
 from index.text.normalize import index_form
-from index.text.periods import month_ranges
+from index.text.periods import month_ranges, year_of_word
 from index.text.places import gazetteer
 from index.text.question import ParsedQuestion
 from index.text.segmentation import Tokenizer, cjk_bigrams, dictionary_tags, general_dictionary
@@ -159,7 +159,7 @@ class QueryInterpreter:
     @functools.cached_property
     def abbreviations(self) -> AbbreviationTable:
         """Short forms of the corpus's compound terms (built on first use)."""
-        return AbbreviationTable(self.frequencies, self.tokenizer.segmenter)
+        return AbbreviationTable(self.frequencies)
 
     @functools.cached_property
     def typos(self) -> TypoTable:
@@ -178,8 +178,13 @@ class QueryInterpreter:
                 relative.append((match.group(), year))
                 years.append(year)
         concepts, rewrites = [], []
+        terms = question.content_terms
+        corrected, fixes = self._rewrite_runs(folded)
+        if fixes:  # jieba cut the term apart (加状电梯 → 加, 状, 电梯; 农危改 → 农, 危, 改): cut the new text
+            rewrites += fixes
+            terms = tuple(t for t in self.tokenizer.query_terms(corrected) if year_of_word(t.word) is None)
         place_words = {short for short, _ in _place_words(folded)}
-        for term in question.content_terms:
+        for term in terms:
             if term.word in RELATIVE_YEARS or term.word in _PART_WORDS:
                 continue
             concept = self._concept(term, is_place=term.word in place_words or bool(_SELF_PLACE.match(term.word)))
@@ -226,6 +231,51 @@ class QueryInterpreter:
                 continue  # no passage can hold the whole run
             phrases.append(Concept(text, (), (), tuple(grams), "phrase", self.idf(min(frequencies)), 1.0))
         return tuple(phrases)
+
+    def _rewrite_runs(self, folded: str) -> tuple[str, list[tuple[str, str]]]:
+        """Return the question with misspelt or abbreviated field terms written out, and
+        (as written, written out) pairs.
+
+        jieba cuts what its dictionary does not know into single characters, so these
+        are found in the question's text, not its words: a stretch of four to six
+        characters one same-sounding character away from a corpus term (加状电梯 →
+        加装电梯), then a stretch of two or three characters that no known word of the
+        question covers and that abbreviates corpus terms (农危改 → 农村危房改造).
+        """
+        fixes = []
+        known = self._known_spans(folded)
+        for run_match in _CJK_RUN.finditer(folded):
+            run, offset = run_match.group(), run_match.start()
+            taken: set[int] = set()
+            sizes = [(size, "typo") for size in range(min(6, len(run)), 3, -1)] if self.correct_typos else []
+            sizes += [(size, "abbreviation") for size in (3, 2)] if self.expand_abbreviations else []
+            for size, kind in sizes:  # the longest rewrite wins
+                for start in range(len(run) - size + 1):
+                    window, where = run[start : start + size], set(range(offset + start, offset + start + size))
+                    if window in self.frequencies or taken & where:
+                        continue
+                    if kind == "typo":
+                        found = self.typos.correct(window, same_sound=True)
+                        term = found.term if found else None
+                    else:
+                        expansions = () if known & where else self.abbreviations.expand(window)
+                        term = expansions[0].term if expansions else None
+                    if term:
+                        fixes.append((window, term))
+                        taken |= where
+        for window, term in fixes:
+            folded = folded.replace(window, term)
+        return folded, fixes
+
+    def _known_spans(self, folded: str) -> set[int]:
+        """Offsets of ``folded`` inside words jieba's dictionary knows (two or more
+        characters, cut without its HMM guesser): an abbreviation is looked for only
+        among the characters it could not place in a word."""
+        spans = set()
+        for word, start, end in self.tokenizer.segmenter.tokenize(folded.lower(), HMM=False):
+            if len(word) > 1:
+                spans.update(range(start, end))
+        return spans
 
     def _concept(self, term, is_place: bool) -> Concept:
         concept = self._resolve(term, is_place)

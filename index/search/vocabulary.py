@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import jieba
+from index.text.segmentation import general_dictionary
 
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 # Long terms considered, in characters; short forms made, in characters.
@@ -59,25 +59,26 @@ class AbbreviationTable:
 
     Args:
         frequencies: corpus term -> passages holding it.
-        segmenter: the ``jieba.Tokenizer`` of the index (its dictionary cuts terms into words).
     """
 
-    def __init__(self, frequencies: dict[str, int], segmenter: jieba.Tokenizer) -> None:
+    def __init__(self, frequencies: dict[str, int]) -> None:
         table: dict[str, list[Expansion]] = {}
         for term, frequency in frequencies.items():
             if frequency < MIN_DOCUMENT_FREQUENCY or not LONG_TERM_CHARS[0] <= len(term) <= LONG_TERM_CHARS[1]:
                 continue
             if not _CJK.fullmatch(term):
                 continue
-            words = component_words(term, segmenter)
+            words = component_words(term)
             if not 2 <= len(words) <= MAX_COMPONENTS:
                 continue
             for short, used in _short_forms(words):
                 if short in frequencies:
                     continue
                 table.setdefault(short, []).append(Expansion(term, used / len(words), frequency))
+        # Best first by fit x log(1 + passages): 旧改 is 老旧小区改造 (2 of 3 words, in 30
+        # passages) before 旧城改造 (2 of 2 words, in 3).
         self.table = {
-            short: tuple(sorted(found, key=lambda e: (-e.fit, -e.frequency, e.term))[:EXPANSIONS_KEPT])
+            short: tuple(sorted(found, key=lambda e: (-e.fit * math.log1p(e.frequency), e.term))[:EXPANSIONS_KEPT])
             for short, found in table.items()
         }
 
@@ -89,36 +90,42 @@ class AbbreviationTable:
         return len(self.table)
 
 
-def component_words(term: str, segmenter: jieba.Tokenizer) -> list[str]:
+def component_words(term: str) -> list[str]:
     """Return the words of a compound term, none longer than three characters
     (老旧小区改造 → 老旧, 小区, 改造; 保障性租赁住房 → 保障性, 租赁, 住房).
 
-    jieba's own best route (``Tokenizer.calc``: the most probable path through the
-    dictionary's word graph), with dictionary words of four or more characters left
-    out of the graph: those are the compounds themselves (the user dictionary holds
-    老旧小区改造 whole), and ``lcut`` would return them uncut.
+    jieba's best route (``Tokenizer.calc``: the most probable path through the word
+    graph) over its general dictionary only, and words of four or more characters left
+    out: those are the compounds themselves, and the field's own terms (user
+    dictionary, synonyms) would keep 旧小区 or 老旧小区 whole. A lone character joins the
+    word before it (燃气管+道 → 燃气管道), or the next one at the start.
     """
-    graph = {
-        start: [end for end in ends if end - start < 3] or [start] for start, ends in segmenter.get_DAG(term).items()
-    }
-    log_total = math.log(segmenter.total)
+    general = general_dictionary()
+    frequencies, log_total = general.frequencies, math.log(general.total)
     route: dict[int, tuple[float, int]] = {len(term): (0.0, 0)}
     for start in range(len(term) - 1, -1, -1):
+        ends = [end for end in range(start + 1, min(len(term), start + 3)) if frequencies.get(term[start : end + 1])]
         route[start] = max(
-            (math.log(segmenter.FREQ.get(term[start : end + 1]) or 1) - log_total + route[end + 1][0], end)
-            for end in graph[start]
+            (math.log(frequencies.get(term[start : end + 1]) or 1) - log_total + route[end + 1][0], end)
+            for end in [start, *ends]
         )
-    words: list[str] = []
-    start = 0
+    pieces, start = [], 0
     while start < len(term):
         end = route[start][1] + 1
-        piece = term[start:end]
-        # Single characters are not words of the compound: 老+旧 is 老旧, 燃气管+道 is 燃气管道.
-        if words and (len(piece) == 1 or len(words[-1]) == 1):
-            words[-1] += piece
-        else:
-            words.append(piece)
+        pieces.append(term[start:end])
         start = end
+    runs: list[tuple[str, bool]] = []  # (text, made of single characters): 老+旧 → 老旧
+    for piece in pieces:
+        if len(piece) == 1 and runs and runs[-1][1]:
+            runs[-1] = (runs[-1][0] + piece, True)
+        else:
+            runs.append((piece, len(piece) == 1))
+    words: list[str] = []  # a lone character joins its neighbour (燃气管+道 → 燃气管道)
+    for run, _ in runs:
+        if words and (len(run) == 1 or len(words[-1]) == 1):
+            words[-1] += run
+        else:
+            words.append(run)
     return words
 
 
@@ -155,13 +162,14 @@ class TypoTable:
             for position in range(len(term)):
                 self.patterns.setdefault(_wildcard(term, position), []).append(term)
 
-    def correct(self, word: str) -> Expansion | None:
+    def correct(self, word: str, same_sound: bool = False) -> Expansion | None:
         """Return the corpus term ``word`` is a one-character typo of, or None.
 
         Words of three to eight characters only. The changed character must sound the
         same (same pinyin syllable, any tone), except in words of four or more
         characters, where the other three decide. Among
-        several candidates, the one more passages hold wins.
+        several candidates, the one more passages hold wins. With ``same_sound`` the
+        changed character must sound the same whatever the length.
         """
         if not _CJK.fullmatch(word) or not TYPO_CHARS[0] <= len(word) <= TYPO_CHARS[1]:
             return None
@@ -170,9 +178,9 @@ class TypoTable:
         found = []
         for position in range(len(word)):
             for term in self.patterns.get(_wildcard(word, position), ()):
-                same_sound = lazy_pinyin(term[position]) == lazy_pinyin(word[position])
-                if term != word and (same_sound or len(word) >= 4):
-                    found.append((same_sound, self.frequencies[term], term))
+                sounds_alike = lazy_pinyin(term[position]) == lazy_pinyin(word[position])
+                if term != word and (sounds_alike or (len(word) >= 4 and not same_sound)):
+                    found.append((sounds_alike, self.frequencies[term], term))
         if not found:
             return None
         _, frequency, term = max(found)

@@ -1,0 +1,183 @@
+"""Questions in staff's own words: back-off, abbreviations, typos, evidence for "nothing
+found", place and year steering, near-duplicates, long questions, months and figures."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from index.api import RankingSettings
+from index.search.vocabulary import AbbreviationTable, TypoTable, component_words
+from index.text.periods import month_ranges
+from tests.conftest import open_library
+
+# The other work of a year, as every report has it: the passages the question is not about.
+OTHER_WORK = (
+    "二、燃气安全\n燃气管道老化更新改造全面开工，入户安检覆盖全部居民用户，隐患当日整改。\n"
+    "三、物业管理\n推行物业服务信息公开，业主满意度测评覆盖全部住宅小区，投诉办结率明显提高。\n"
+    "四、建筑市场\n开展建筑施工安全专项检查，查处违法分包转包行为，农民工工资专户全面落实。\n"
+    "五、住房保障\n发放市场租房补贴，公租房实物配租有序推进，保障性租赁住房建设加快。\n"
+    "六、城市管理\n整治背街小巷环境，新增公共停车位，推进垃圾分类和公共厕所提升改造。\n"
+)
+BEIJING = (
+    "北京市住房和城乡建设委员会2023年工作总结\n"
+    "一、老旧小区改造\n"
+    "2023年，全市新开工改造老旧小区300个，完工100个，惠及居民5万户。\n" + OTHER_WORK
+)
+SHANDONG = (
+    "山东省住房和城乡建设厅2023年工作总结\n"
+    "一、老旧小区改造\n"
+    "2023年，全省新开工改造老旧小区2900个，完工1800个，惠及居民40万户。\n" + OTHER_WORK
+)
+SHANDONG_2022 = (
+    "山东省住房和城乡建设厅2022年工作总结\n"
+    "一、老旧小区改造\n"
+    "2022年，全省新开工改造老旧小区2600个，完工1500个，惠及居民36万户。\n" + OTHER_WORK
+)
+
+
+def first_text(library, question: str) -> str:
+    hits = library.search(question, k=3)
+    assert hits, question
+    return hits[0].passage.text
+
+
+@pytest.fixture
+def provinces(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "北京2023.txt").write_text(BEIJING, encoding="utf-8")
+    (corpus / "山东2023.txt").write_text(SHANDONG, encoding="utf-8")
+    (corpus / "山东2022.txt").write_text(SHANDONG_2022, encoding="utf-8")
+    return open_library(tmp_path, corpus)
+
+
+def test_a_place_in_the_question_prefers_that_places_reports(provinces):
+    assert "全省新开工改造老旧小区2900个" in first_text(provinces, "山东2023年老旧小区开工了多少个")
+    assert "全市新开工改造老旧小区300个" in first_text(provinces, "北京2023年老旧小区开工了多少个")
+
+
+def test_a_place_no_report_is_about_is_said_before_the_nearest_passages(provinces):
+    answer = provinces.answer("福州老旧小区开工了多少个", k=3)
+    assert answer.hits and answer.missing_places == ("福州市",)
+
+
+def test_a_year_prefers_its_passages_and_relative_years_count_from_the_newest_report(provinces):
+    assert "2600个" in first_text(provinces, "山东2022年老旧小区开工了多少个")
+    answer = provinces.answer("山东去年老旧小区开工了多少个", k=3)
+    assert answer.relative_years == (("去年", 2022),)  # the newest report is about 2023
+    assert "2600个" in answer.hits[0].passage.text
+    assert provinces.answer("山东2019年老旧小区开工了多少个", k=3).missing_years == (2019,)
+
+
+def test_steering_off_ranks_by_words_alone(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "北京2023.txt").write_text(BEIJING, encoding="utf-8")
+    (corpus / "山东2023.txt").write_text(SHANDONG, encoding="utf-8")
+    steered = open_library(tmp_path / "a", corpus)
+    plain = open_library(tmp_path / "b", corpus, ranking=RankingSettings(place_boost=0.0))
+    question = "北京老旧小区开工了多少个"
+    assert steered.search(question)[0].score > plain.search(question)[0].score
+
+
+def test_abbreviations_are_mined_from_the_corpus_terms():
+    assert component_words("老旧小区改造") == ["老旧", "小区", "改造"]
+    assert component_words("保障性租赁住房") == ["保障性", "租赁", "住房"]
+    table = AbbreviationTable({"老旧小区改造": 30, "旧城改造": 3, "加装电梯": 12, "电梯": 40})
+    assert [e.term for e in table.expand("旧改")] == ["老旧小区改造", "旧城改造"]
+    assert table.expand("加梯")[0].term == "加装电梯"
+    assert table.expand("电梯") == ()  # a word the corpus uses is not an abbreviation
+    assert table.expand("改旧") == ()  # the order of the characters counts
+
+
+def test_an_abbreviation_the_corpus_never_writes_is_searched_as_its_term(seed_index):
+    answer = seed_index.answer("物管投诉有多少", k=3)
+    assert answer.rewrites == (("物管", "物业管理"),)
+    assert any("物业管理" in h.passage.text for h in answer.hits)
+    assert ("物管", seed_index.abbreviations(["物管"])[0][1][0].term) == ("物管", "物业管理")
+
+
+def test_a_one_character_typo_is_corrected_and_said(seed_index):
+    answer = seed_index.answer("加状电梯累计完成了多少台", k=3)
+    assert ("加状电梯", "加装电梯") in answer.rewrites
+    assert "加装电梯" in answer.hits[0].passage.text
+    right = seed_index.search("加装电梯累计完成了多少台", k=3)
+    assert answer.hits[0].passage.id == right[0].passage.id
+
+
+def test_typos_need_the_same_sound_in_short_words():
+    table = TypoTable({"加装电梯": 5, "燃气管道": 4, "事业": 9})
+    assert table.correct("加状电梯").term == "加装电梯"  # zhuang = zhuang
+    assert table.correct("加快电梯").term == "加装电梯"  # four characters: three agree
+    assert table.correct("燃气管道", same_sound=True) is None  # a corpus term needs no correction
+    assert table.correct("失业") is None  # two characters: too many neighbours
+
+
+def test_a_question_word_the_corpus_never_uses_does_not_sink_the_answer(seed_index):
+    # 筹 is never a word of the reports (they write 筹集); the rest of the question decides.
+    hits = seed_index.search("保租房一共筹了多少套", k=3)
+    assert hits and any("保障性租赁住房" in h.passage.text for h in hits)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["幼儿园保育费有补贴吗", "护照在哪里办", "本周末有没有台风", "延迟退休的政策是什么", "个税汇算清缴截止时间"],
+)
+def test_questions_sharing_only_everyday_words_with_the_reports_find_nothing(seed_index, question):
+    assert seed_index.search(question) == []
+
+
+def test_everyday_words_carry_less_evidence_than_field_terms(seed_index):
+    interpreter = seed_index.serving.interpreter
+    assert interpreter.specificity("燃气") > 0.8 and interpreter.specificity("排查") > 0.8
+    assert interpreter.specificity("时间") < 0.3 and interpreter.specificity("周末") < 0.3
+
+
+def test_the_synonym_table_maps_a_word_the_reports_do_not_use(seed_index):
+    # The seed reports write 公厕, never 公共厕所.
+    assert "公厕" in first_text(seed_index, "公共厕所改造了多少座")
+
+
+def test_a_long_rambling_question_is_searched_by_its_key_concepts(seed_index):
+    question = (
+        "我想问一下，就是我们这边的老百姓都很关心的那个事情，既有住宅加装电梯今年到底一共完成了多少台，"
+        "还有补贴的钱什么时候能发下来，麻烦帮忙查一下报告里是怎么说的"
+    )
+    hits = seed_index.search(question, k=3)
+    assert hits and any("加装电梯" in h.passage.text for h in hits)
+
+
+def test_a_copied_passage_appears_once(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "山东2023.txt").write_text(SHANDONG, encoding="utf-8")
+    digest = SHANDONG.replace("工作总结", "工作总结导读") + "（摘要）\n"
+    (corpus / "山东2023导读.txt").write_text(digest, encoding="utf-8")
+    deduplicated = open_library(tmp_path / "a", corpus)
+    texts = [h.passage.text for h in deduplicated.search("山东老旧小区开工", k=5)]
+    assert sum("2900个" in t for t in texts) == 1
+    both = open_library(tmp_path / "b", corpus, ranking=replace(RankingSettings(), deduplicate=False))
+    assert sum("2900个" in h.passage.text for h in both.search("山东老旧小区开工", k=5)) == 2
+
+
+def test_months_are_compared_as_ranges():
+    assert month_ranges("旧改前8个月开了多少个") == month_ranges("1至8月份，全国新开工") == {(1, 8)}
+    assert month_ranges("上半年") == month_ranges("1—6月") == {(1, 6)}
+    assert month_ranges("前三季度") == {(1, 9)} and month_ranges("二季度") == {(4, 6)}
+
+
+def test_a_number_question_prefers_the_passage_with_the_figure(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "r.txt").write_text(
+        "区住建局2023年工作总结\n"
+        "一、加装电梯\n"
+        "加装电梯是民生实事，加装电梯工作要坚持居民自愿、加装电梯政策要宣传到位。\n"
+        "二、成效\n"
+        "全年完成既有住宅加装电梯56台。\n",
+        encoding="utf-8",
+    )
+    library = open_library(tmp_path, corpus)
+    assert "56台" in first_text(library, "加装电梯完成了多少台")
