@@ -87,11 +87,10 @@ def highlight_spans(text: str, terms: Iterable[str]) -> tuple[tuple[int, int], .
     if not wanted:
         return ()
     folded = index_form(text).lower()
-    found = sorted(
-        (match.start(), match.start() + len(term))
-        for term in wanted
-        for match in re.finditer(f"(?={re.escape(term)})", folded)
-    )
+    # One pass: at each position the longest term starting there (a lookahead, so that
+    # overlapping terms such as 住宅加装 and 加装电梯 are both found).
+    pattern = re.compile("(?=(" + "|".join(map(re.escape, wanted)) + "))")
+    found = [(match.start(), match.start() + len(match.group(1))) for match in pattern.finditer(folded)]
     spans: list[tuple[int, int]] = []
     for start, end in found:
         if spans and start <= spans[-1][1]:

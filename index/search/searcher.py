@@ -219,12 +219,13 @@ class Searcher:
         for i in window:
             passage = views.get(int(self.passage_ids[candidates[i]]))
             if passage is not None:  # else gone from the store since this generation was built
-                fetched.append((float(scores[i]) * _text_boost(plan, passage.text), i, passage))
+                folded = index_form(passage.text)
+                fetched.append((float(scores[i]) * _text_boost(plan, folded), i, passage, folded))
         fetched.sort(key=lambda item: -item[0])  # stable: equal scores keep the ranking's order
         hits: list[Hit] = []
         kept: list[set[str]] = []
-        for score, i, passage in fetched:
-            shingles = _shingles(passage.text)
+        for score, i, passage, folded in fetched:
+            shingles = _shingles(folded)
             if self.ranking.deduplicate and any(_similarity(shingles, other) >= DUPLICATE_SIMILARITY for other in kept):
                 continue
             kept.append(shingles)
@@ -242,26 +243,25 @@ class Searcher:
             Passage.id, Passage.doc_id, Document.title, Passage.year, Passage.section, Passage.ordinal, Passage.text,
             Document.place,
         )  # fmt: skip
-        with Session(self.engine) as session:
-            rows = session.exec(
-                select(*columns).join(Document, Passage.doc_id == Document.id).where(Passage.id.in_(ids))
-            ).all()
+        statement = select(*columns).join(Document, Passage.doc_id == Document.id).where(Passage.id.in_(ids))
+        with self.engine.connect() as connection:  # Core rows: no ORM session for a read of a few rows
+            rows = connection.execute(statement).all()
         return {
             pid: PassageView(pid, doc_id, title, year, split_section(section), ordinal, text, place)
             for pid, doc_id, title, year, section, ordinal, text, place in rows
         }
 
 
-def _text_boost(plan: QueryPlan, text: str) -> float:
-    """Score factor from a passage's text: ``1 + NUMBER_BOOST`` when a number question
+def _text_boost(plan: QueryPlan, folded: str) -> float:
+    """Score factor from a passage's text (index form): ``1 + NUMBER_BOOST`` when a number question
     meets a figure (of the unit asked, when it names one), ``1 + PERIOD_BOOST`` when the
     passage names the months the question does (前8个月 = 1至8月)."""
     factor = 1.0
     if plan.asks_number:
         unit = re.escape(plan.unit) if plan.unit else ""
-        if re.search(rf"(?:\d|[xX*])\s*(?:万|亿)?{unit}", index_form(text)):
+        if re.search(rf"(?:\d|[xX*])\s*(?:万|亿)?{unit}", folded):
             factor *= 1 + NUMBER_BOOST
-    if plan.months and plan.months & month_ranges(text):
+    if plan.months and plan.months & month_ranges(folded):
         factor *= 1 + PERIOD_BOOST
     return factor
 
@@ -302,8 +302,8 @@ def _same_place(document_place: str, asked: str) -> bool:
     return names.expand(document_place) == asked or document_place == names.expand(asked)
 
 
-def _shingles(text: str) -> set[str]:
-    folded = "".join(index_form(text).split())
+def _shingles(folded: str) -> set[str]:
+    folded = "".join(folded.split())
     return {folded[i : i + 3] for i in range(max(1, len(folded) - 2))}
 
 

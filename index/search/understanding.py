@@ -252,8 +252,8 @@ class QueryInterpreter:
             for size, kind in sizes:  # the longest rewrite wins
                 for start in range(len(run) - size + 1):
                     window, where = run[start : start + size], set(range(offset + start, offset + start + size))
-                    if window in self.frequencies or taken & where:
-                        continue
+                    if window in self.frequencies or taken & where or where <= known:
+                        continue  # a corpus term, rewritten already, or all dictionary words
                     if kind == "typo":
                         found = self.typos.correct(window, same_sound=True)
                         term = found.term if found else None
