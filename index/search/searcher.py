@@ -120,9 +120,16 @@ class Searcher:
         rows = [r for r, _ in postings.values()] + [r for r, _ in bigrams.values()]
         if not rows:
             return Answer((), **notes)
-        candidates = np.unique(np.concatenate(rows))
-        weights = {t: self._weights("word", t, p, candidates) for t, p in postings.items()}
-        grams = {t: self._weights("bigram", t, p, candidates) for t, p in bigrams.items()}
+        # Candidates and each row's place among them through one mark per row: linear in
+        # the corpus and the postings, where a sort-based np.unique was the query's cost.
+        held = np.zeros(self.index.rows("passages"), dtype=bool)
+        for part in rows:
+            held[part] = True
+        candidates = np.flatnonzero(held)
+        position = np.zeros(len(held), dtype=np.int64)
+        position[candidates] = np.arange(len(candidates))
+        weights = {t: self._weights("word", t, p, position, len(candidates)) for t, p in postings.items()}
+        grams = {t: self._weights("bigram", t, p, position, len(candidates)) for t, p in bigrams.items()}
         scores = np.zeros(len(candidates))
         credit_rows = []
         for concept in concepts:
@@ -182,16 +189,16 @@ class Searcher:
         views = self._passages(list(ids))
         return [views[i] for i in ids if i in views]
 
-    def _weights(self, field: str, token: str, posting, candidates: np.ndarray) -> np.ndarray:
+    def _weights(self, field: str, token: str, posting, position: np.ndarray, size: int) -> np.ndarray:
         """BM25 contribution of one token to each candidate (0 where it is absent)."""
         rows, tf = posting
         stats = self.index.stats[field]
         term_idf = idf(stats, np.array([self.index.term_id(field, token)]), self.parameters)[0]
-        values = np.zeros(len(candidates))
+        values = np.zeros(size)
         if term_idf and len(rows):
             lengths = self.index.lengths[field][rows].astype(np.float64)
             contribution = bm25_weights(tf.astype(np.float64), lengths, term_idf, stats, self.parameters)
-            values[np.searchsorted(candidates, rows)] = contribution
+            values[position[rows]] = contribution
         return values
 
     def _place_rows(self, places: tuple[str, ...], candidates: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
