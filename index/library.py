@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import json
 import multiprocessing
+import os
 import queue
 import sys
 import threading
@@ -336,6 +337,8 @@ class Library:
 
     def _serve(self, index: SparseIndex, tokenizer: Tokenizer) -> None:
         searcher = Searcher(index, tokenizer, self.settings.ranking, self.engine)
+        if self._worker is not None:  # a long-running server: build the word tables before the swap
+            searcher.interpreter.prepare()
         self._serving = (tokenizer, searcher, FigureLookup(index, tokenizer, self.engine))  # the swap
 
     def _load_lexicon(self) -> Lexicon:
@@ -403,6 +406,8 @@ _worker_progress: list = []
 
 def _start_reload_worker(progress: multiprocessing.Queue) -> None:
     _worker_progress.append(progress)
+    with contextlib.suppress(OSError):
+        os.nice(10)  # answering questions comes first: the reload takes the CPU left over
 
 
 def _sync_in_worker(settings: IndexSettings, lexicon: Lexicon, preparsed: ParsedDocument | None) -> ReloadReport:

@@ -19,9 +19,9 @@ being matched as words. Relative years are counted from the newest report's year
 
 from __future__ import annotations
 
-import functools
 import math
 import re
+import threading
 from dataclasses import dataclass, replace
 
 from index.search.engine import SparseIndex
@@ -132,17 +132,40 @@ class QueryInterpreter:
         self.idf = idf
         self.expand_abbreviations = abbreviations
         self.correct_typos = typos
+        self._building = threading.RLock()  # questions arrive on several threads: build each table once
 
-    @functools.cached_property
+    def prepare(self) -> None:
+        """Build every word table now (a server does so before serving a new index;
+        otherwise each is built on first use, 0.1–1 s on a large corpus)."""
+        for table in ("frequencies", "_two_character_words", "abbreviations", "typos"):
+            getattr(self, table)
+
+    def _once(self, name: str, build):
+        """Return the cached table ``name``, building it under the lock the first time."""
+        cached = self.__dict__.get(name)
+        if cached is None:
+            with self._building:
+                cached = self.__dict__.get(name)
+                if cached is None:
+                    cached = self.__dict__[name] = build()
+        return cached
+
+    @property
     def frequencies(self) -> dict[str, int]:
         """Word-field term -> live passages holding it."""
+        return self._once("_frequencies", self._count_terms)
+
+    def _count_terms(self) -> dict[str, int]:
         vocabulary = self.index.vocabularies["word"]
         df = self.index.stats["word"].df
         return {term: int(df[number]) for number, term in enumerate(vocabulary.terms[: len(df)]) if df[number] > 0}
 
-    @functools.cached_property
+    @property
     def _two_character_words(self) -> dict[str, list[str]]:
         """Character -> the corpus's two-character words holding it, commonest first."""
+        return self._once("_by_character", self._index_two_character_words)
+
+    def _index_two_character_words(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         for term, _ in sorted(self.frequencies.items(), key=lambda item: -item[1]):
             if len(term) == 2 and _CJK_RUN.fullmatch(term):
@@ -156,15 +179,17 @@ class QueryInterpreter:
         questions use the single character where reports write the word."""
         return tuple(self._two_character_words.get(character, ())[:SINGLE_CHARACTER_WORDS])
 
-    @functools.cached_property
+    @property
     def abbreviations(self) -> AbbreviationTable:
         """Short forms of the corpus's compound terms (built on first use)."""
-        return AbbreviationTable(self.frequencies)
+        frequencies = self.frequencies
+        return self._once("_abbreviations", lambda: AbbreviationTable(frequencies))
 
-    @functools.cached_property
+    @property
     def typos(self) -> TypoTable:
         """Corpus terms by one-character patterns (built on first use)."""
-        return TypoTable(self.frequencies)
+        frequencies = self.frequencies
+        return self._once("_typos", lambda: TypoTable(frequencies))
 
     def interpret(self, question: ParsedQuestion) -> QueryPlan:
         """Return the plan of a parsed question (see the module docstring)."""
