@@ -337,9 +337,13 @@ class Library:
 
     def _serve(self, index: SparseIndex, tokenizer: Tokenizer) -> None:
         searcher = Searcher(index, tokenizer, self.settings.ranking, self.engine)
-        if self._worker is not None:  # a long-running server: build the word tables before the swap
+        lookup = FigureLookup(index, tokenizer, self.engine)
+        if self._worker is not None:  # a long-running server: warm every lazy part before the swap
             searcher.interpreter.prepare()
-        self._serving = (tokenizer, searcher, FigureLookup(index, tokenizer, self.engine))  # the swap
+            warm_up = parse_question("今年计划完成多少", tokenizer)
+            searcher.answer(warm_up, 3)
+            lookup.for_question(warm_up, 3)
+        self._serving = (tokenizer, searcher, lookup)  # the swap
 
     def _load_lexicon(self) -> Lexicon:
         try:

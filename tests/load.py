@@ -95,6 +95,7 @@ def run(work: Path, users: int, per_user: int, reports: int) -> None:
             shutil.copy(path, corpus / path.name)
         asked = questions()
         latencies: list[float] = []
+        timeline: list[tuple[float, float]] = []  # (asked at, seconds after the reload began; reply time)
         failures: list[str] = []
         lock = threading.Lock()
         reload_started = time.monotonic()
@@ -116,6 +117,7 @@ def run(work: Path, users: int, per_user: int, reports: int) -> None:
                     continue
                 with lock:
                     latencies.append(time.monotonic() - sent)
+                    timeline.append((sent - reload_started, time.monotonic() - sent))
 
         threads = [threading.Thread(target=staff, args=(i,)) for i in range(users)]
         for thread in threads:
@@ -135,7 +137,16 @@ def run(work: Path, users: int, per_user: int, reports: int) -> None:
                 f"max {max(latencies):.2f} s"
             )
         print(f"reload: {reload_seconds:.1f} s until its report ({finished['text'].splitlines()[1]})")
+        during = [seconds for asked_at, seconds in timeline if asked_at < reload_seconds]
+        after = [seconds for asked_at, seconds in timeline if asked_at >= reload_seconds]
+        for label, part in (("during the reload", during), ("after it", after)):
+            if part:
+                p50, p95 = percentile(part, 0.5), percentile(part, 0.95)
+                print(f"  asked {label}: {len(part)}, p50 {p50:.2f} s, p95 {p95:.2f} s")
         print(f"Bot API violations: {len(api.violations)}")
+        if os.environ.get("LOAD_TIMELINE"):
+            for asked_at, seconds in sorted(timeline):
+                print(f"  {asked_at:6.2f} s  {seconds:.2f} s")
         for failure in failures[:10]:
             print("  " + failure)
     finally:

@@ -41,7 +41,7 @@ SUBWORD_WEIGHT = 0.25
 # Near-duplicates: passages sharing this share of their character 3-grams are one text.
 DUPLICATE_SIMILARITY = 0.7
 # How many ranked passages are fetched, re-ranked by their text and cut to k distinct ones.
-FETCH_FACTOR = 3
+FETCH_FACTOR = 2
 # Re-ranking by text: a figure answering a number question, the months the question names.
 NUMBER_BOOST = 0.3
 PERIOD_BOOST = 0.3

@@ -139,6 +139,7 @@ class QueryInterpreter:
         otherwise each is built on first use, 0.1–1 s on a large corpus)."""
         for table in ("frequencies", "_two_character_words", "abbreviations", "typos"):
             getattr(self, table)
+        self.typos.correct("预先载入")  # imports pypinyin (0.2 s) now rather than on a question
 
     def _once(self, name: str, build):
         """Return the cached table ``name``, building it under the lock the first time."""
