@@ -17,7 +17,7 @@ from index.text.lexicon import LexiconPaths
 BM25_VARIANTS = ("lucene", "okapi", "plus", "l")
 MEGABYTE = 1_048_576
 # Report files larger than this are refused (config.toml [corpus] max_file_mb).
-DEFAULT_MAX_FILE_BYTES = 20 * MEGABYTE
+DEFAULT_MAX_FILE_BYTES = 8 * MEGABYTE
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -211,3 +212,10 @@ def test_abbreviations_lists_the_mined_table_and_search_says_how_it_read(deploym
     assert table["物管"][0]["term"] == "物业管理" and len(table) > 100
     code, out, _ = cli(deployment, capsys, "search", "物管投诉有多少", "-k", "1")
     assert out.startswith("（“物管”按“物业管理”查找）")
+
+
+def test_the_readmes_first_command_shows_a_real_figure(deployment, capsys):
+    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    question = re.search(r'bureau-bot search "([^"]+)" -k 1', readme).group(1)
+    code, out, _ = cli(deployment, capsys, "search", question, "-k", "1")
+    assert code == 0 and "项目11个" in out  # a figure as written, not a redaction mark
