@@ -133,9 +133,10 @@ def scan_corpus(corpus_dir: Path) -> tuple[dict[str, Path], list[FailedDocument]
             doc_id = path.relative_to(corpus_dir).as_posix()
             if name.startswith(".") or (base == corpus_dir and name == METADATA_FILE):
                 continue
-            if path.is_symlink() and not path.exists():
+            link = path.is_symlink()  # only a link can lead out: os.walk does not enter folder links
+            if link and not path.exists():
                 failed.append(FailedDocument(doc_id, "链接已失效，指向的文件不存在"))
-            elif not _within(root, path):
+            elif link and not _within(root, path):
                 failed.append(FailedDocument(doc_id, _OUTSIDE_REASON))
             elif path.suffix.lower() in SUPPORTED_SUFFIXES:
                 files[doc_id] = path
