@@ -43,7 +43,7 @@ DUPLICATE_SIMILARITY = 0.7
 # How many ranked passages are fetched, re-ranked by their text and cut to k distinct ones.
 FETCH_FACTOR = 2
 # Re-ranking by text: a figure answering a number question, the months the question names.
-NUMBER_BOOST = 0.3
+NUMBER_BOOST = 0.4
 PERIOD_BOOST = 0.3
 
 
