@@ -8,9 +8,14 @@ others stand for, and the place and time it asks about.
 2. it abbreviates corpus terms (:class:`~index.search.vocabulary.AbbreviationTable`:
    加梯 → 加装电梯) → searched as those, weighted by fit;
 3. it is a one-character typo of a corpus term (加状电梯 → 加装电梯) → corrected;
-4. its sub-words (jieba search mode) or its character bigrams (the bigram field, as
-   Lucene's CJKBigramFilter indexes Chinese) occur → partial evidence;
-5. otherwise it is unseen and never counts against a passage.
+4. its sub-words (jieba search mode), or for a single character the commonest corpus
+   words holding it (筹 → 筹集), or its character bigrams (the bigram field, as Lucene's
+   CJKBigramFilter indexes Chinese) occur → partial evidence;
+5. otherwise it is unseen: it never counts against a passage, unless it is a noun (a
+   thing the reports never name: 幼儿园, 契税) or, at half weight, a verb.
+
+Misspelt and abbreviated terms that jieba cuts into single characters (加状电梯,
+农危改) are found in the question's text first and written out before the words are cut.
 
 Places (北京, 浈江区) and times (2023年, 今年, 去年, 上半年) are read apart: they steer
 the ranking towards documents of that place and passages of that year rather than
