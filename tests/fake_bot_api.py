@@ -26,6 +26,21 @@ BOT_USER = {"id": 4242, "is_bot": True, "first_name": "住建助手", "username"
 LONG_POLL_CAP_SECONDS = 1.0
 
 
+def text_update(user_id: int, text: str, message_id: int | None = None) -> dict[str, Any]:
+    """A private-chat text message from ``user_id`` (a command gets its entity), for
+    :meth:`FakeBotApi.push`."""
+    message = {
+        "message_id": message_id if message_id is not None else int(time.time() * 1000) % 1_000_000,
+        "date": int(time.time()),
+        "chat": {"id": user_id, "type": "private", "first_name": "王"},
+        "from": {"id": user_id, "is_bot": False, "first_name": "王"},
+        "text": text,
+    }
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return {"message": message}
+
+
 class _QuietServer(ThreadingHTTPServer):
     """A client that hangs up (the bot stopping mid-poll) is not an error worth a traceback."""
 

@@ -28,27 +28,13 @@ from pathlib import Path
 
 from index.api import IndexSettings, Library
 from index.devtools.benchmark import generate_corpus, percentile, questions
-from tests.fake_bot_api import FakeBotApi
+from tests.fake_bot_api import FakeBotApi, text_update
 
 TOKEN = "123456:LOAD-TEST"
 ADMIN = 900
 FIRST_STAFF = 5000
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REPLY_TIMEOUT = 60.0
-
-
-def message(user_id: int, text: str, number: int) -> dict:
-    """A private-chat text message update from ``user_id``."""
-    update = {
-        "message_id": number,
-        "date": int(time.time()),
-        "chat": {"id": user_id, "type": "private", "first_name": "王"},
-        "from": {"id": user_id, "is_bot": False, "first_name": "王"},
-        "text": text,
-    }
-    if text.startswith("/"):
-        update["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-    return {"message": update}
 
 
 def main() -> None:
@@ -100,7 +86,7 @@ def run(work: Path, users: int, per_user: int, reports: int) -> None:
         lock = threading.Lock()
         reload_started = time.monotonic()
         reload_mark = len(api.calls)
-        api.push(message(ADMIN, "/reload", 1))
+        api.push(text_update(ADMIN, "/reload", 1))
 
         def staff(index: int) -> None:
             user = FIRST_STAFF + index
@@ -108,7 +94,7 @@ def run(work: Path, users: int, per_user: int, reports: int) -> None:
                 question = asked[(index * per_user + number) % len(asked)]
                 mark = len(api.calls)
                 sent = time.monotonic()
-                api.push(message(user, question, 10_000 + number))
+                api.push(text_update(user, question, 10_000 + number))
                 try:
                     api.wait_for("sendMessage", lambda p, u=user: int(p.get("chat_id", 0)) == u, REPLY_TIMEOUT, mark)
                 except AssertionError:

@@ -13,24 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT_DIR, STORE_NAME, copy_store
-from tests.fake_bot_api import FakeBotApi
+from tests.fake_bot_api import FakeBotApi, text_update
 
 TOKEN = "123456:END-TO-END"
 ADMIN, STAFF, STRANGER = 900, 1001, 2002
 NEW_REPORT = "区住建局2024年工作总结\n一、2024年工作回顾\n全年新建口袋公园9个，改造背街小巷12条。\n"
-
-
-def _message(user_id: int, text: str) -> dict:
-    message = {
-        "message_id": int(time.time() * 1000) % 1_000_000,
-        "date": int(time.time()),
-        "chat": {"id": user_id, "type": "private", "first_name": "王"},
-        "from": {"id": user_id, "is_bot": False, "first_name": "王"},
-        "text": text,
-    }
-    if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-    return {"message": message}
 
 
 def _document(user_id: int, file_id: str, name: str, size: int) -> dict:
@@ -100,14 +87,14 @@ def test_staff_stranger_admin_upload_reload_and_buttons(running_bot):
 
     # A staff question: cited passages with buttons.
     mark = len(api.calls)
-    api.push(_message(STAFF, "加装电梯累计完成了多少台？"))
+    api.push(text_update(STAFF, "加装电梯累计完成了多少台？"))
     answer = api.wait_for("sendMessage", lambda p: p["chat_id"] == STAFF, after=mark)
     assert "既有住宅加装电梯" in answer["text"] and "《区住建局2022年工作总结" in answer["text"]
     buttons = {b["text"]: b["callback_data"] for row in answer["reply_markup"]["inline_keyboard"] for b in row}
 
     # A stranger gets one refusal with their id, and nothing from the reports.
     mark = len(api.calls)
-    api.push(_message(STRANGER, "保租房筹集了多少套"))
+    api.push(text_update(STRANGER, "保租房筹集了多少套"))
     refusal = api.wait_for("sendMessage", lambda p: p["chat_id"] == STRANGER, after=mark)
     assert str(STRANGER) in refusal["text"] and "保障性租赁住房" not in refusal["text"]
 
@@ -134,20 +121,20 @@ def test_staff_stranger_admin_upload_reload_and_buttons(running_bot):
 
     # The new report answers questions at once.
     mark = len(api.calls)
-    api.push(_message(STAFF, "口袋公园新建了多少个"))
+    api.push(text_update(STAFF, "口袋公园新建了多少个"))
     answer = api.wait_for("sendMessage", lambda p: p["chat_id"] == STAFF, after=mark)
     assert "口袋公园" in answer["text"] and "2024年工作总结" in answer["text"]
 
     # /reload after a file is removed by hand.
     (corpus / "2024年工作总结.txt").unlink()
     mark = len(api.calls)
-    api.push(_message(ADMIN, "/reload"))
+    api.push(text_update(ADMIN, "/reload"))
     report = api.wait_for("editMessageText", lambda p: "重新加载完成" in p["text"], after=mark)
     assert "删除 1" in report["text"]
 
     # /stats: a summary and the week's questions as a file.
     mark = len(api.calls)
-    api.push(_message(ADMIN, "/stats"))
+    api.push(text_update(ADMIN, "/stats"))
     stats = api.wait_for("sendMessage", lambda p: "使用情况" in p["text"], after=mark)
     assert "近 7 天 2 次" in stats["text"]
     sent = api.wait_for("sendDocument", after=mark)

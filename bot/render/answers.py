@@ -62,10 +62,10 @@ def reading_notes(answer: Answer) -> list[str]:
     notes += [f"“{word}”按 {year} 年理解（最新报告的年份为准）" for word, year in answer.relative_years]
     if answer.missing_places:
         places = "、".join(answer.missing_places)
-        notes.append(f"报告中没有{places}的报告，以下是其他地方最接近的内容")
+        notes.append(f"没有{places}的报告，以下是其他地方最接近的内容")
     if answer.missing_years:
         years = "、".join(f"{year} 年" for year in answer.missing_years)
-        notes.append(f"报告中没有关于 {years}的段落，以下是其他年份最接近的内容")
+        notes.append(f"报告中没有关于 {years}的内容，以下是其他年份最接近的段落")
     return notes
 
 

@@ -19,7 +19,7 @@ from index.figures.kinds import KindContext, figure_kind
 from index.figures.model import Figure
 from index.figures.spans import FigureSpan, find_spans, magnitude_people
 from index.text.normalize import index_form
-from index.text.periods import PART_OF_YEAR, PREVIOUS_YEAR_WORDS
+from index.text.periods import PART_OF_YEAR, PREVIOUS_YEAR_WORDS, SEVERAL_YEARS
 from index.text.segmentation import Tokenizer
 
 # Bumped whenever extraction changes in code, so stored figures are re-extracted on reload.
@@ -30,10 +30,6 @@ _SENTENCE = re.compile(r"[。;!?；！？]")
 _NEXT_YEAR = re.compile(r"明年|下一年")
 _THIS_YEAR = re.compile(r"今年|本年|年内|年底前")
 _YEAR_OR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*[-—–~至]\s*(?:19|20)?\d{2,4})?(?=年)")
-# Totals over several years have no year of their own.
-_SEVERAL_YEARS = re.compile(
-    r"[十]?[三四五]五(?:期间|以来|时期)?|[二三四五六七八九十两]年(?:间|来|以来)|近年来|历年|累计至今"
-)
 _CUMULATIVE = re.compile(r"累计")
 
 
@@ -176,7 +172,7 @@ def _period(folded: str, start: int, sentence_start: int, context: PassageContex
         marks += [(m.end(), report_year) for m in _THIS_YEAR.finditer(before)]
     if marks:
         year = max(marks)[1]
-    elif _SEVERAL_YEARS.search(before):
+    elif SEVERAL_YEARS.search(before):  # totals over several years have no year of their own
         return None, None
     else:
         year = context.year

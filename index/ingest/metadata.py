@@ -29,6 +29,7 @@ from index.text.periods import (
     CURRENT_YEAR_WORDS,
     PART_OF_YEAR,
     PREVIOUS_YEAR_WORDS,
+    SEVERAL_YEARS,
     YEAR_IN_TEXT,
     years_in,
 )
@@ -79,7 +80,6 @@ _SOURCE = re.compile(
     r"(?:来源[:：]\s*|本报讯\s*[(（]\s*)([\u4e00-\u9fff]{2,8}?)(?:住建|住房|建设|城管|日报|晚报|新闻|视窗|发布|报|网)"
 )
 _PUBLISHED = re.compile(r"(?:(?:发布|更新)(?:日期|时间)[:：]\s*)?((?:19|20)\d{2})[-/.年]\d{1,2}[-/.月]\d{1,2}")
-_SEVERAL_YEARS = re.compile(r"十[三四五]五|[二三四五六七八九十]年(?:来|间)|五年答卷")
 
 KINDS = ("总结", "计划", "讲话", "进展", "新闻", "其他")
 GENRE_OF_KIND = {"总结": "工作总结", "计划": "工作计划", "讲话": "讲话", "进展": "工作进展", "新闻": "工作动态"}
@@ -423,4 +423,4 @@ def passage_year(section: Sequence[str], report_year: int | None) -> int | None:
 
 def covers_several_years(title: str | None) -> bool:
     """Whether a title speaks of several years at once (十四五, 五年答卷)."""
-    return bool(_SEVERAL_YEARS.search(index_form(title or "")))
+    return bool(SEVERAL_YEARS.search(index_form(title or "")))

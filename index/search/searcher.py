@@ -72,6 +72,8 @@ class Searcher:
         self.parameters = BM25Parameters(ranking.variant, ranking.k1, ranking.b, ranking.delta)
         self.passage_ids = index.array("passage_id")
         self.passage_years = index.array("passage_year")
+        live_years = np.unique(self.passage_years[index.live["passages"]]) if len(self.passage_years) else ()
+        self.years_covered = frozenset(int(year) for year in live_years if year)
         with Session(engine) as session:
             self.doc_places = dict(session.exec(select(Document.id, Document.place)).all())
             newest = session.exec(select(func.max(Document.year))).one()
@@ -155,10 +157,10 @@ class Searcher:
         rarest = lucene_idf(len(self), 0)
         evidence = (concept_weights * np.array([c.specificity for c in concepts])) @ credits / rarest
         for phrase in plan.phrases:
-            held = _share_present([grams[g] for g in phrase.bigrams if g in grams]) == 1.0
-            evidence = evidence + np.where(held, phrase.weight / rarest, 0.0)
+            whole_run = _share_present([grams[g] for g in phrase.bigrams if g in grams]) == 1.0
+            evidence = evidence + np.where(whole_run, phrase.weight / rarest, 0.0)
             if self.ranking.bigram_weight > 0:
-                scores += self.ranking.bigram_weight * held * sum(grams[g] for g in phrase.bigrams if g in grams)
+                scores += self.ranking.bigram_weight * whole_run * sum(grams[g] for g in phrase.bigrams if g in grams)
         accepted = (coverage >= self.ranking.min_coverage) & (evidence >= self.ranking.min_evidence)
         missing_places, missing_years = (), ()
         if plan.places and self.ranking.place_boost > 0:
@@ -167,7 +169,7 @@ class Searcher:
         if plan.years and self.ranking.year_boost > 0:
             of_year = np.isin(self.passage_years[candidates], plan.years)
             scores = scores * np.where(of_year, 1 + self.ranking.year_boost, 1.0)
-            missing_years = tuple(y for y in plan.years if not np.isin(self.passage_years, [y]).any())
+            missing_years = tuple(y for y in plan.years if y not in self.years_covered)
         picked = np.flatnonzero(accepted)
         ranked = picked[np.argsort(-scores[picked], kind="stable")]  # equal scores keep index order
         hits = self._hits(plan, candidates, ranked, scores, coverage, evidence, k, list(postings) + list(bigrams))

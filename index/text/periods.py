@@ -21,6 +21,10 @@ YEAR_IN_QUESTION = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 PART_OF_YEAR = re.compile(
     r"上半年|下半年|前三季度|(?:第?[一二三四1-4])季度|(?:\d{1,2}|[xX*]+)\s*[-至~—]\s*(?:\d{1,2}|[xX*]+)月"
 )
+# Several years at once: a five-year plan, "three years", "in recent years", "to date".
+SEVERAL_YEARS = re.compile(
+    r"十?[三四五]五(?:期间|以来|时期)?|[二三四五六七八九十两]年(?:间|来|以来)|近年来|历年|累计至今|五年答卷"
+)
 CURRENT_YEAR_WORDS = re.compile(r"今年|本年|上半年|下半年|全年")
 PREVIOUS_YEAR_WORDS = re.compile(r"去年|上年|上一年")
 
