@@ -64,6 +64,23 @@ def test_added_changed_and_removed_reports_keep_the_scores_exact(tmp_path, seed_
     assert index.generation == first + 1 and len(index.segments) == 2  # one new segment, old one untouched
     assert not index.live["passages"].all()  # the changed and removed reports' old rows are deleted
     assert_scores_equal_rank_bm25(library)
+    assert_gather_equals_postings(index)
+
+
+def assert_gather_equals_postings(index) -> None:
+    """One gather of many terms returns, term by term, what one postings call each does."""
+    terms = ["加装电梯", "没有这个词", "电梯", "棚改", "加装电梯", "收尾", "保障性租赁住房"]
+    gathered = index.gather("word", terms)
+    assert gathered.terms == ["加装电梯", "电梯", "棚改", "收尾", "保障性租赁住房"]  # known, distinct, in order
+    for number, term in enumerate(gathered.terms):
+        rows, tf = index.postings("word", index.term_id("word", term))
+        start, end = gathered.bounds[number], gathered.bounds[number + 1]
+        assert (
+            len(rows) and np.array_equal(gathered.rows[start:end], rows) and np.array_equal(gathered.tf[start:end], tf)
+        )
+    assert np.array_equal(
+        gathered.term_index()[gathered.bounds[2] : gathered.bounds[3]], [2] * (gathered.bounds[3] - gathered.bounds[2])
+    )
 
 
 def test_unchanged_reload_does_no_index_work(tmp_path, seed_corpus):

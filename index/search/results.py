@@ -3,6 +3,7 @@ ranked hits with the spans to highlight."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -76,20 +77,18 @@ class Hit:
         }
 
 
-def highlight_spans(text: str, terms: Iterable[str]) -> tuple[tuple[int, int], ...]:
+def highlight_spans(text: str, terms: Iterable[str], folded: str | None = None) -> tuple[tuple[int, int], ...]:
     """Return the merged spans of ``text`` where any of ``terms`` occurs.
 
     Matching is on the index form (simplified, half-width, lower-case), so a term
     finds its traditional or full-width spelling too. Single characters are skipped:
-    they would mark half a passage.
+    they would mark half a passage. ``folded`` is ``index_form(text)`` when the caller
+    has it already (same length as ``text``, so the offsets hold for both).
     """
-    wanted = sorted({t for t in terms if len(t) > 1}, key=len, reverse=True)
-    if not wanted:
+    pattern = _term_pattern(tuple(sorted({t for t in terms if len(t) > 1}, key=lambda t: (-len(t), t))))
+    if pattern is None:
         return ()
-    folded = index_form(text).lower()
-    # One pass: at each position the longest term starting there (a lookahead, so that
-    # overlapping terms such as 住宅加装 and 加装电梯 are both found).
-    pattern = re.compile("(?=(" + "|".join(map(re.escape, wanted)) + "))")
+    folded = (index_form(text) if folded is None else folded).lower()
     found = [(match.start(), match.start() + len(match.group(1))) for match in pattern.finditer(folded)]
     spans: list[tuple[int, int]] = []
     for start, end in found:
@@ -98,6 +97,16 @@ def highlight_spans(text: str, terms: Iterable[str]) -> tuple[tuple[int, int], .
         else:
             spans.append((start, end))
     return tuple(spans)
+
+
+@functools.lru_cache(maxsize=512)
+def _term_pattern(wanted: tuple[str, ...]) -> re.Pattern | None:
+    """One pass over a text: at each position the longest term starting there (a
+    lookahead, so that overlapping terms such as 住宅加装 and 加装电梯 are both found).
+    Compiled once per set of terms: every passage of an answer uses the same one."""
+    if not wanted:
+        return None
+    return re.compile("(?=(" + "|".join(map(re.escape, wanted)) + "))")
 
 
 @dataclass(frozen=True)

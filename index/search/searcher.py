@@ -22,10 +22,10 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam
 from sqlmodel import Session, func, select
 
-from index.search.engine import BM25Parameters, SparseIndex, bm25_weights, idf, term_postings
+from index.search.engine import BM25Parameters, Gathered, SparseIndex, bm25_weights, concat_ranges, idf
 from index.search.results import Answer, Hit, PassageView, highlight_spans
 from index.search.understanding import PARTIAL_CREDIT, Concept, QueryInterpreter, QueryPlan
 from index.settings import RankingSettings
@@ -113,54 +113,65 @@ class Searcher:
         if not any(c.weight > 0 and c.source != "unseen" for c in concepts):
             return Answer((), **notes)
         word_tokens = [t for c in concepts for t in (*(f for f, _ in c.forms), *c.parts)]
-        postings = term_postings(self.index, "word", word_tokens)
+        words = self.index.gather("word", word_tokens)
         bigram_tokens = [g for c in concepts for g in c.bigrams]
         if self.ranking.bigram_weight > 0:
             bigram_tokens += [g for c in concepts if c.weight > 0 and c.forms for g in _word_bigrams(c)]
         bigram_tokens += [g for phrase in plan.phrases for g in phrase.bigrams]
-        bigrams = term_postings(self.index, "bigram", bigram_tokens)
-        rows = [r for r, _ in postings.values()] + [r for r, _ in bigrams.values()]
-        if not rows:
+        bigrams = self.index.gather("bigram", bigram_tokens)
+        if not words.terms and not bigrams.terms:
             return Answer((), **notes)
         # Candidates and each row's place among them through one mark per row: linear in
         # the corpus and the postings, where a sort-based np.unique was the query's cost.
         held = np.zeros(self.index.rows("passages"), dtype=bool)
-        for part in rows:
-            held[part] = True
+        held[words.rows] = True
+        held[bigrams.rows] = True
         candidates = np.flatnonzero(held)
         position = np.zeros(len(held), dtype=np.int64)
         position[candidates] = np.arange(len(candidates))
-        weights = {t: self._weights("word", t, p, position, len(candidates)) for t, p in postings.items()}
-        grams = {t: self._weights("bigram", t, p, position, len(candidates)) for t, p in bigrams.items()}
-        scores = np.zeros(len(candidates))
-        credit_rows = []
-        for concept in concepts:
-            whole = np.zeros(len(candidates))
+        size, count = len(candidates), len(concepts)
+        word_field = _Contributions(self, "word", words, position, size)
+        gram_field = _Contributions(self, "bigram", bigrams, position, size)
+        # Slots of the bigram field: each concept's own bigrams, then the fused word
+        # bigrams, then each phrase.
+        fused_slot, phrase_slot = count, count + 1
+        for number, concept in enumerate(concepts):
             for form, fit in concept.forms:
-                if form in weights:
-                    whole = np.maximum(whole, fit * weights[form])
-            partial = sum((weights[p] for p in concept.parts if p in weights), np.zeros(len(candidates)))
-            own_grams = [grams[g] for g in concept.bigrams if g in grams]
-            spread = sum(own_grams, np.zeros(len(candidates)))
-            scores += whole + SUBWORD_WEIGHT * partial + spread
-            found_whole = whole > 0
-            found_part = (partial > 0) | (_share_present(own_grams) >= 0.5)
-            credit_rows.append(np.where(found_whole, 1.0, np.where(found_part, PARTIAL_CREDIT, 0.0)))
+                word_field.link(form, number, fit, best=True)
+            for part in concept.parts:
+                word_field.link(part, number)
+            for gram in concept.bigrams:
+                gram_field.link(gram, number)
         if self.ranking.bigram_weight > 0:
-            fused = [grams[g] for c in concepts if c.weight > 0 and c.forms for g in _word_bigrams(c) if g in grams]
-            scores += self.ranking.bigram_weight * sum(fused, np.zeros(len(candidates)))
-        credits = np.array(credit_rows)
+            for concept in concepts:
+                if concept.weight > 0 and concept.forms:
+                    for gram in _word_bigrams(concept):
+                        gram_field.link(gram, fused_slot)
+        for number, phrase in enumerate(plan.phrases):
+            for gram in phrase.bigrams:
+                gram_field.link(gram, phrase_slot + number)
+        whole = word_field.best(count)
+        partial, _ = word_field.total(count)
+        spread, present = gram_field.total(phrase_slot + len(plan.phrases))
+        own = np.array([gram_field.linked(number) for number in range(count)], dtype=np.float64)
+        share = np.divide(present[:count], own[:, None], out=np.zeros((count, size)), where=own[:, None] > 0)
+        found_part = (partial > 0) | (share >= 0.5)
+        credits = np.where(whole > 0, 1.0, np.where(found_part, PARTIAL_CREDIT, 0.0))
+        scores = (whole + SUBWORD_WEIGHT * partial + spread[:count]).sum(axis=0)
+        if self.ranking.bigram_weight > 0:
+            scores += self.ranking.bigram_weight * spread[fused_slot]
         concept_weights = np.array([c.weight for c in concepts])
         coverage = concept_weights @ credits / concept_weights.sum()
         # In units of the IDF of the rarest possible word, so the threshold means the same
         # in a corpus of 50 passages and of 200,000.
         rarest = lucene_idf(len(self), 0)
         evidence = (concept_weights * np.array([c.specificity for c in concepts])) @ credits / rarest
-        for phrase in plan.phrases:
-            whole_run = _share_present([grams[g] for g in phrase.bigrams if g in grams]) == 1.0
+        for number, phrase in enumerate(plan.phrases):
+            slot = phrase_slot + number
+            whole_run = (present[slot] == gram_field.linked(slot)) & (gram_field.linked(slot) > 0)
             evidence = evidence + np.where(whole_run, phrase.weight / rarest, 0.0)
             if self.ranking.bigram_weight > 0:
-                scores += self.ranking.bigram_weight * whole_run * sum(grams[g] for g in phrase.bigrams if g in grams)
+                scores += self.ranking.bigram_weight * whole_run * spread[slot]
         accepted = (coverage >= self.ranking.min_coverage) & (evidence >= self.ranking.min_evidence)
         missing_places, missing_years = (), ()
         if plan.places and self.ranking.place_boost > 0:
@@ -172,7 +183,7 @@ class Searcher:
             missing_years = tuple(y for y in plan.years if y not in self.years_covered)
         picked = np.flatnonzero(accepted)
         ranked = picked[np.argsort(-scores[picked], kind="stable")]  # equal scores keep index order
-        hits = self._hits(plan, candidates, ranked, scores, coverage, evidence, k, list(postings) + list(bigrams))
+        hits = self._hits(plan, candidates, ranked, scores, coverage, evidence, k, words.terms + bigrams.terms)
         return Answer(tuple(hits), plan.rewrites, plan.relative, missing_places, missing_years)
 
     def neighbours(self, passage_id: int, before: int = 1, after: int = 1) -> list[PassageView]:
@@ -190,18 +201,6 @@ class Searcher:
             ).all()
         views = self._passages(list(ids))
         return [views[i] for i in ids if i in views]
-
-    def _weights(self, field: str, token: str, posting, position: np.ndarray, size: int) -> np.ndarray:
-        """BM25 contribution of one token to each candidate (0 where it is absent)."""
-        rows, tf = posting
-        stats = self.index.stats[field]
-        term_idf = idf(stats, np.array([self.index.term_id(field, token)]), self.parameters)[0]
-        values = np.zeros(size)
-        if term_idf and len(rows):
-            lengths = self.index.lengths[field][rows].astype(np.float64)
-            contribution = bm25_weights(tf.astype(np.float64), lengths, term_idf, stats, self.parameters)
-            values[position[rows]] = contribution
-        return values
 
     def _place_rows(self, places: tuple[str, ...], candidates: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
         """Which candidates come from a document about one of ``places``, and the
@@ -234,11 +233,12 @@ class Searcher:
         hits: list[Hit] = []
         kept: list[set[str]] = []
         for score, i, passage, folded in fetched:
-            shingles = _shingles(folded)
-            if self.ranking.deduplicate and any(_similarity(shingles, other) >= DUPLICATE_SIMILARITY for other in kept):
-                continue
-            kept.append(shingles)
-            spans = highlight_spans(passage.text, terms)
+            if self.ranking.deduplicate:
+                shingles = _shingles(folded)
+                if any(_similarity(shingles, other) >= DUPLICATE_SIMILARITY for other in kept):
+                    continue
+                kept.append(shingles)
+            spans = highlight_spans(passage.text, terms, folded)
             shown = (round(float(coverage[i]), 3), passage, spans, round(float(evidence[i]), 3))
             hits.append(Hit(len(hits) + 1, score, *shown))
             if len(hits) == k:
@@ -248,17 +248,86 @@ class Searcher:
     def _passages(self, ids: list[int]) -> dict[int, PassageView]:
         if not ids:
             return {}
-        columns = (
-            Passage.id, Passage.doc_id, Document.title, Passage.year, Passage.section, Passage.ordinal, Passage.text,
-            Document.place,
-        )  # fmt: skip
-        statement = select(*columns).join(Document, Passage.doc_id == Document.id).where(Passage.id.in_(ids))
         with self.engine.connect() as connection:  # Core rows: no ORM session for a read of a few rows
-            rows = connection.execute(statement).all()
+            rows = connection.execute(_PASSAGES_BY_ID, {"ids": ids}).all()
         return {
             pid: PassageView(pid, doc_id, title, year, split_section(section), ordinal, text, place)
             for pid, doc_id, title, year, section, ordinal, text, place in rows
         }
+
+
+# Built once: a statement built per call (with one bound parameter per id) cost three
+# times the database read itself.
+_PASSAGE_COLUMNS = (
+    Passage.id, Passage.doc_id, Document.title, Passage.year, Passage.section, Passage.ordinal, Passage.text,
+    Document.place,
+)  # fmt: skip
+_PASSAGES_BY_ID = (
+    select(*_PASSAGE_COLUMNS)
+    .join(Document, Passage.doc_id == Document.id)
+    .where(Passage.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+class _Contributions:
+    """BM25 contributions of one field's question tokens, summed (or maximised) into
+    slots per candidate in posting space: a few array operations per question however
+    many tokens it has, where a dense array per token cost more than the ranking.
+
+    Args:
+        searcher: the searcher (its index statistics and BM25 parameters).
+        field: the field of ``gathered``.
+        gathered: the tokens' live postings.
+        position: global row -> candidate number.
+        size: number of candidates.
+    """
+
+    def __init__(self, searcher: Searcher, field: str, gathered: Gathered, position: np.ndarray, size: int) -> None:
+        stats = searcher.index.stats[field]
+        term_idfs = idf(stats, gathered.ids, searcher.parameters)
+        lengths = searcher.index.lengths[field][gathered.rows].astype(np.float64)
+        self.values = bm25_weights(gathered.tf, lengths, term_idfs[gathered.term_index()], stats, searcher.parameters)
+        self.gathered = gathered
+        self.candidate = position[gathered.rows]
+        self.size = size
+        self.number = {term: number for number, term in enumerate(gathered.terms)}
+        self.links: dict[bool, list[tuple[int, int, float]]] = {False: [], True: []}
+
+    def link(self, token: str, slot: int, factor: float = 1.0, best: bool = False) -> None:
+        """Send ``factor`` x the token's contribution to ``slot`` (nothing when the field
+        does not know the token); ``best`` slots keep the largest, others the sum."""
+        number = self.number.get(token)
+        if number is not None:
+            self.links[best].append((number, slot, factor))
+
+    def linked(self, slot: int) -> int:
+        """How many known tokens were sent to a summed slot."""
+        return sum(1 for _, to, _ in self.links[False] if to == slot)
+
+    def best(self, slots: int) -> np.ndarray:
+        """Return (slots x candidates): the largest contribution sent to each slot."""
+        keys, values = self._spread(self.links[True])
+        found = np.zeros(slots * self.size)
+        np.maximum.at(found, keys, values)
+        return found.reshape(slots, self.size)
+
+    def total(self, slots: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return (slots x candidates) sums of the contributions sent to each slot, and
+        how many of the slot's tokens each candidate holds."""
+        keys, values = self._spread(self.links[False])
+        sums = np.bincount(keys, values, minlength=slots * self.size).astype(np.float64, copy=False)
+        present = np.bincount(keys[values > 0], minlength=slots * self.size)
+        return sums.reshape(slots, self.size), present.reshape(slots, self.size)
+
+    def _spread(self, links: list[tuple[int, int, float]]) -> tuple[np.ndarray, np.ndarray]:
+        if not links:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        numbers, slots, factors = (np.array(column) for column in zip(*links, strict=True))
+        bounds = self.gathered.bounds
+        sizes = bounds[numbers + 1] - bounds[numbers]
+        picked = concat_ranges(bounds[numbers], sizes)
+        keys = np.repeat(slots.astype(np.int64), sizes) * self.size + self.candidate[picked]
+        return keys, self.values[picked] * np.repeat(factors.astype(np.float64), sizes)
 
 
 def _text_boost(plan: QueryPlan, folded: str) -> float:
@@ -294,13 +363,6 @@ def _word_bigrams(concept: Concept) -> list[str]:
         folded = index_form(form)
         grams += [folded[i : i + 2] for i in range(len(folded) - 1)]
     return list(dict.fromkeys(grams))
-
-
-def _share_present(arrays: list[np.ndarray]) -> np.ndarray | float:
-    """Per candidate, the share of ``arrays`` (one per bigram) that are non-zero."""
-    if not arrays:
-        return 0.0
-    return np.mean([a > 0 for a in arrays], axis=0)
 
 
 def _same_place(document_place: str, asked: str) -> bool:
