@@ -123,10 +123,22 @@ def test_a_question_word_the_corpus_never_uses_does_not_sink_the_answer(seed_ind
 
 @pytest.mark.parametrize(
     "question",
-    ["幼儿园保育费有补贴吗", "护照在哪里办", "本周末有没有台风", "延迟退休的政策是什么", "个税汇算清缴截止时间"],
+    [
+        "幼儿园保育费有补贴吗",
+        "护照在哪里办",
+        "本周末有没有台风",
+        "延迟退休的政策是什么",
+        "个税汇算清缴截止时间",
+        "电动车上牌去哪里办",  # 电动自行车 is a field term, but 上牌 is an action no report names
+    ],
 )
 def test_questions_sharing_only_everyday_words_with_the_reports_find_nothing(seed_index, question):
     assert seed_index.search(question) == []
+
+
+def test_an_unseen_everyday_verb_does_not_sink_a_question_the_reports_answer(seed_index):
+    hits = seed_index.search("老旧小区改造听说完成了多少", k=3)  # 听说: never in the reports
+    assert hits and all("老旧小区" in h.passage.text for h in hits)
 
 
 def test_everyday_words_carry_less_evidence_than_field_terms(seed_index):
@@ -166,6 +178,8 @@ def test_months_are_compared_as_ranges():
     assert month_ranges("旧改前8个月开了多少个") == month_ranges("1至8月份，全国新开工") == {(1, 8)}
     assert month_ranges("上半年") == month_ranges("1—6月") == {(1, 6)}
     assert month_ranges("前三季度") == {(1, 9)} and month_ranges("二季度") == {(4, 6)}
+    assert month_ranges("截至6月底开工了多少") == month_ranges("截至今年6月25日，全区已开工") == {(1, 6)}
+    assert month_ranges("截至目前已开工") == set() and month_ranges("6月底前全部竣工") == set()
 
 
 def test_a_number_question_prefers_the_passage_with_the_figure(tmp_path):
@@ -181,3 +195,21 @@ def test_a_number_question_prefers_the_passage_with_the_figure(tmp_path):
     )
     library = open_library(tmp_path, corpus)
     assert "56台" in first_text(library, "加装电梯完成了多少台")
+
+
+def test_a_number_question_prefers_a_figure_of_the_kind_it_asks_for(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "r.txt").write_text(
+        "区住建局2023年工作总结\n"
+        "一、停车设施\n今年新增公共停车位760个，老城区停车难有所缓解。\n"
+        "二、燃气安全\n开展燃气管道隐患排查，更新改造老化管网，目标是全年零事故。\n"
+        "三、物业管理\n推进住宅小区物业服务全覆盖，成立业主委员会，完成率达到九成。\n"
+        "四、建筑市场\n整治建筑市场秩序，查处违法分包行为。\n"
+        "五、2024年工作安排\n围绕停车位供给，明年公共停车位力争新增800个，重点布局医院学校周边。\n",
+        encoding="utf-8",
+    )
+    library = open_library(tmp_path, corpus)
+    # The plan passage says 停车位 twice and wins on words alone; the figure's kind decides.
+    assert "760个" in first_text(library, "停车位完成了多少个")
+    assert "800个" in first_text(library, "停车位的目标是多少个")

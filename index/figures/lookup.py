@@ -47,14 +47,7 @@ class FigureLookup:
         self.kinds = index.array("figure_kind")
         self.years = index.array("figure_year")
         self.redacted = index.array("figure_redacted")
-        passage_rows, units, unit_names = [], [], []
-        for segment, offset in zip(index.segments, index.offsets["passages"][:-1], strict=True):
-            passage_rows.append(np.asarray(segment.arrays["figure_passage"], dtype=np.int64) + int(offset))
-            codes = np.array([_code(unit_names, unit) for unit in segment.units] or [0], dtype=np.int32)
-            units.append(codes[np.asarray(segment.arrays["figure_unit"], dtype=np.int64)])
-        self.passage_rows = np.concatenate(passage_rows) if passage_rows else np.zeros(0, np.int64)
-        self.units = np.concatenate(units) if units else np.zeros(0, np.int32)
-        self.unit_names = unit_names
+        self.passage_rows, self.units, self.unit_names = figure_places(index)
 
     def by_keyword(
         self, keyword: str, *, year: int | None = None, kind: str | None = None, limit: int | None = None
@@ -217,6 +210,18 @@ class FigureLookup:
                 score, match = round(scores[row], 3), named.get(row, False)
                 figures.append(replace(found[figure_id], score=score, indicator_match=match))
         return figures
+
+
+def figure_places(index: SparseIndex) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Return, per global figure row, the global row of its passage (int64) and a code
+    of its base unit (int32), with the unit names the codes index."""
+    passage_rows, units, unit_names = [], [], []
+    for segment, offset in zip(index.segments, index.offsets["passages"][:-1], strict=True):
+        passage_rows.append(np.asarray(segment.arrays["figure_passage"], dtype=np.int64) + int(offset))
+        codes = np.array([_code(unit_names, unit) for unit in segment.units] or [0], dtype=np.int32)
+        units.append(codes[np.asarray(segment.arrays["figure_unit"], dtype=np.int64)])
+    rows = np.concatenate(passage_rows) if passage_rows else np.zeros(0, np.int64)
+    return rows, (np.concatenate(units) if units else np.zeros(0, np.int32)), unit_names
 
 
 def _code(names: list[str], name: str) -> int:

@@ -25,6 +25,9 @@ import numpy as np
 from sqlalchemy import Engine, bindparam
 from sqlmodel import Session, func, select
 
+from index.figures.lookup import figure_places
+from index.figures.model import FIGURE_KINDS
+from index.figures.units import base_quantity
 from index.search.engine import BM25Parameters, Gathered, SparseIndex, bm25_weights, concat_ranges, idf
 from index.search.results import Answer, Hit, PassageView, highlight_spans
 from index.search.understanding import PARTIAL_CREDIT, Concept, QueryInterpreter, QueryPlan
@@ -45,6 +48,7 @@ FETCH_FACTOR = 2
 # Re-ranking by text: a figure answering a number question, the months the question names.
 NUMBER_BOOST = 0.4
 PERIOD_BOOST = 0.3
+KIND_BOOST = 0.3
 
 
 def lucene_idf(passage_count: int, document_frequency: int) -> float:
@@ -80,6 +84,7 @@ class Searcher:
         self.interpreter = QueryInterpreter(
             index, tokenizer, newest, lambda n: lucene_idf(len(self), n), ranking.abbreviations, ranking.typos
         )
+        self.figures = _PassageFigures(index)
         self._row_places: np.ndarray | None = None
         self._place_names: list[str | None] = []
 
@@ -228,7 +233,10 @@ class Searcher:
             passage = views.get(int(self.passage_ids[candidates[i]]))
             if passage is not None:  # else gone from the store since this generation was built
                 folded = index_form(passage.text)
-                fetched.append((float(scores[i]) * _text_boost(plan, folded), i, passage, folded))
+                boost = _text_boost(plan, folded)
+                if plan.asks_number and plan.kind and self.figures.holds(candidates[i], plan.kind, plan.unit):
+                    boost *= 1 + KIND_BOOST
+                fetched.append((float(scores[i]) * boost, i, passage, folded))
         fetched.sort(key=lambda item: -item[0])  # stable: equal scores keep the ranking's order
         hits: list[Hit] = []
         kept: list[set[str]] = []
@@ -328,6 +336,30 @@ class _Contributions:
         picked = concat_ranges(bounds[numbers], sizes)
         keys = np.repeat(slots.astype(np.int64), sizes) * self.size + self.candidate[picked]
         return keys, self.values[picked] * np.repeat(factors.astype(np.float64), sizes)
+
+
+class _PassageFigures:
+    """The kinds and base units of the figures extracted from each passage row."""
+
+    def __init__(self, index: SparseIndex) -> None:
+        passage_rows, units, self.unit_names = figure_places(index)
+        order = np.argsort(passage_rows, kind="stable")
+        self.rows = passage_rows[order]
+        self.kinds = index.array("figure_kind")[order]
+        self.units = units[order]
+
+    def holds(self, row: int, kind: str, unit: str | None) -> bool:
+        """Whether passage ``row`` states a figure of ``kind`` (in ``unit``'s base unit
+        when a unit is given: 万户 and 户 alike)."""
+        start, end = np.searchsorted(self.rows, [row, row + 1])
+        if start == end:
+            return False
+        of_kind = self.kinds[start:end] == FIGURE_KINDS.index(kind)
+        if unit:
+            base = base_quantity(None, unit)[1]
+            code = self.unit_names.index(base) if base in self.unit_names else -1
+            of_kind &= self.units[start:end] == code
+        return bool(of_kind.any())
 
 
 def _text_boost(plan: QueryPlan, folded: str) -> float:

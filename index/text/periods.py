@@ -47,11 +47,14 @@ _NAMED_PARTS = {"上半年": (1, 6), "下半年": (7, 12), "前三季度": (1, 9
 _QUARTER = re.compile(r"第?([一二三四1-4])季度")
 _FIRST_MONTHS = re.compile(rf"前{_MONTH_NUMBER}个?月")
 _MONTH_SPAN = re.compile(rf"{_MONTH_NUMBER}\s*(?:-|—|–|~|至|到)\s*{_MONTH_NUMBER}\s*月")
+# 截至6月底, 截至今年9月25日: a figure counted from the start of the year to that month.
+_UP_TO_MONTH = re.compile(rf"截[至止]\s*(?:今年|本年|(?:19|20)\d\d\s*年)?\s*{_MONTH_NUMBER}\s*月")
 
 
 def month_ranges(text: str) -> set[tuple[int, int]]:
     """Return the (first, last) month of each part of a year ``text`` names:
-    上半年 → (1, 6), 前三季度 → (1, 9), 二季度 → (4, 6), 前8个月 and 1至8月份 → (1, 8).
+    上半年 → (1, 6), 前三季度 → (1, 9), 二季度 → (4, 6), 前8个月 and 1至8月份 → (1, 8),
+    截至6月底 and 截至6月25日 → (1, 6).
 
     Questions and reports name the same months in different words; comparing the
     ranges lets a question about 前8个月 find a report's 1—8月."""
@@ -69,6 +72,10 @@ def month_ranges(text: str) -> set[tuple[int, int]]:
         first, last = _month(match.group(1)), _month(match.group(2))
         if first and last and 1 <= first < last <= 12:
             found.add((first, last))
+    for match in _UP_TO_MONTH.finditer(folded):
+        last = _month(match.group(1))
+        if last and 2 <= last <= 12:
+            found.add((1, last))
     return found
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index.figures.units import BASE_UNITS
 from index.text.normalize import index_form
 from index.text.periods import YEAR_IN_QUESTION, year_of_word
 from index.text.segmentation import QueryTerm, Tokenizer
@@ -21,7 +22,10 @@ _RATE_INTENT = re.compile(r"率|占比|比例|比重|增速|增幅|增长|百分
 _PLAN_INTENT = re.compile(r"目标|计划|任务|要求|打算|力争|将要")
 _ACHIEVED_INTENT = re.compile(r"完成|已经|累计|建成|实现|达到|了")
 # "多少台", "几万套": the unit asked for.
-_UNIT_INTENT = re.compile(r"(?:多少|几)(?:万|亿)?([^\s，。？?！!的]{1,3})")
+# The unit is one the figures use (多少栋自建房 → 栋, not 栋自建); a magnitude alone
+# (多少亿) names no unit.
+_UNITS = "|".join(map(re.escape, sorted(BASE_UNITS, key=len, reverse=True)))
+_UNIT_INTENT = re.compile(rf"(?:多少|几)\s*(?:万亿|亿|万|千|百)?\s*({_UNITS})")
 # Words of a /target command that filter by kind instead of being looked up.
 TARGET_KIND_WORDS = {"计划": "plan", "目标": "plan", "完成": "achieved", "实际": "achieved", "比率": "rate"}
 _SPACES = re.compile(r"\s+")
