@@ -213,3 +213,17 @@ def test_a_number_question_prefers_a_figure_of_the_kind_it_asks_for(tmp_path):
     # The plan passage says 停车位 twice and wins on words alone; the figure's kind decides.
     assert "760个" in first_text(library, "停车位完成了多少个")
     assert "800个" in first_text(library, "停车位的目标是多少个")
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        ("常德9月份排查了多少栋自建房", "栋"),
+        ("开工了多少个老旧小区", "个"),
+        ("完成投资多少亿", None),
+        ("处置了多少万吨", "吨"),
+    ],
+)
+def test_the_unit_a_question_asks_for_is_a_figure_unit(seed_index, question, unit):
+    # The unit was once the three characters after 多少 (栋自建), which no figure has.
+    assert seed_index.parse(question).unit == unit
