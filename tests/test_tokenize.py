@@ -7,6 +7,7 @@ import re
 import pytest
 
 from index.text.lexicon import Lexicon, LexiconError, LexiconPaths
+from index.text.normalize import fold_width, to_simplified
 from index.text.segmentation import MAX_QUERY_TERMS, Tokenizer
 from tests.conftest import SEED_FILES
 
@@ -78,3 +79,18 @@ def test_edited_user_dictionary_changes_tokens_and_fingerprint(tmp_path):
     edited = Lexicon.load(LexiconPaths(user_dict=user_dict))
     assert edited.fingerprint != default.fingerprint
     assert "月光幸福周" in Tokenizer(edited).tokens("举办月光幸福周活动")
+
+
+@pytest.mark.parametrize("path", SEED_FILES, ids=lambda p: p.name[:3])
+def test_the_index_form_is_opencc_t2s_and_half_width(path):
+    text = path.read_text(encoding="utf-8")
+    traditional = _opencc("s2t").convert(text)
+    for sample in (text, traditional, "乾隆年間，於是著手修繕", "ＡＢＣ１２３　加装电梯"):
+        assert to_simplified(sample) == _opencc("t2s").convert(sample)
+    assert fold_width("１２３　台，") == "123 台," and fold_width("加装电梯120台") == "加装电梯120台"
+
+
+def _opencc(config: str):
+    import opencc
+
+    return opencc.OpenCC(config)

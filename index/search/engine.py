@@ -305,6 +305,20 @@ class SparseIndex:
         self.offsets = {space: _offsets(segments, space) for space in ("passages", "figures")}
         self.live = {space: self._live(space) for space in ("passages", "figures")}
         self.lengths = {name: _concat([s.fields[name].lengths for s in segments], np.float32) for name in FIELDS}
+        # Per field and segment: (indptr, rows, tf, first global row) as plain arrays over
+        # the same memory (slicing a numpy.memmap costs ten times more).
+        self._views = {
+            name: [
+                (
+                    np.asarray(s.fields[name].indptr),
+                    np.asarray(s.fields[name].rows),
+                    np.asarray(s.fields[name].tf),
+                    int(o),
+                )
+                for s, o in zip(segments, self.offsets[SPACE_OF[name]][:-1], strict=True)
+            ]
+            for name in FIELDS
+        }
 
     @property
     def generation(self) -> int:
@@ -342,41 +356,34 @@ class SparseIndex:
 
     def gather(self, field_name: str, terms: Iterable[str]) -> Gathered:
         """Return the live postings of the distinct ``terms`` the field knows, grouped by
-        term in the order given, in a handful of array operations per segment (a
-        question has 20–40 tokens; one :meth:`postings` call each cost more than
-        scoring them)."""
+        term in the order given, with one concatenation for all of them (a question has
+        20–40 tokens; a :meth:`postings` call each cost more than scoring them)."""
         vocabulary = self.vocabularies[field_name]
         known = [t for t in dict.fromkeys(terms) if vocabulary.get(t) is not None]
-        ids = np.array([vocabulary.get(t) for t in known], dtype=np.int64)
-        space = SPACE_OF[field_name]
-        starts, lengths = [], []
-        for segment in self.segments:
-            postings = segment.fields[field_name]
-            inside = ids < postings.terms
-            clipped = np.where(inside, ids, 0)
-            first = np.where(inside, postings.indptr[clipped], 0)
-            starts.append(first)
-            lengths.append(np.where(inside, postings.indptr[clipped + 1], 0) - first)
-        if not self.segments or not known:
-            return Gathered(known, ids, np.zeros(0, np.int64), np.zeros(0), np.zeros(len(known) + 1, np.int64))
-        sizes = np.stack(lengths, axis=1)  # term x segment
-        destination = np.concatenate([[0], np.cumsum(sizes)])[:-1].reshape(sizes.shape)
-        total = int(sizes.sum())
-        rows = np.empty(total, dtype=np.int64)
-        tf = np.empty(total, dtype=np.float64)
-        for number, (segment, offset) in enumerate(zip(self.segments, self.offsets[space][:-1], strict=True)):
-            postings = segment.fields[field_name]
-            source = concat_ranges(starts[number], sizes[:, number])
-            target = concat_ranges(destination[:, number], sizes[:, number])
-            rows[target] = np.asarray(postings.rows)[source] + int(offset)
-            tf[target] = np.asarray(postings.tf)[source]
-        per_term = sizes.sum(axis=1)
-        keep = self.live[space][rows]
+        ids = [vocabulary.ids[t] for t in known]
+        parts, offsets, sizes, per_term = [], [], [], []
+        for term_id in ids:
+            found = 0
+            for indptr, rows, tf, offset in self._views[field_name]:
+                if term_id + 1 < len(indptr):
+                    start, end = int(indptr[term_id]), int(indptr[term_id + 1])
+                    if end > start:
+                        parts.append((rows[start:end], tf[start:end]))
+                        offsets.append(offset)
+                        sizes.append(end - start)
+                        found += end - start
+            per_term.append(found)
+        if not parts:
+            empty = np.zeros(0, np.int64)
+            return Gathered(known, np.array(ids, np.int64), empty, np.zeros(0), np.zeros(len(known) + 1, np.int64))
+        rows = np.concatenate([r for r, _ in parts]).astype(np.int64) + np.repeat(offsets, sizes)
+        tf = np.concatenate([f for _, f in parts]).astype(np.float64)
+        keep = self.live[SPACE_OF[field_name]][rows]
         if not keep.all():
             per_term = np.bincount(np.repeat(np.arange(len(known)), per_term)[keep], minlength=len(known))
             rows, tf = rows[keep], tf[keep]
         bounds = np.concatenate([[0], np.cumsum(per_term)]).astype(np.int64)
-        return Gathered(known, ids, rows, tf, bounds)
+        return Gathered(known, np.array(ids, np.int64), rows, tf, bounds)
 
     def term_id(self, field_name: str, term: str) -> int | None:
         """Return the id of a term in a field, or None when no row ever had it."""
