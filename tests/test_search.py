@@ -8,6 +8,7 @@ import pytest
 
 from index.devtools.evaluation import evaluate, load_questions
 from index.search.reference import LuceneBM25, build_bm25
+from index.search.searcher import read_passages
 from index.settings import RankingSettings
 from tests.conftest import DEV_SET
 
@@ -122,3 +123,12 @@ def test_ranking_settings_are_validated():
         RankingSettings(variant="bm99")
     with pytest.raises(ValueError, match="b <= 1"):
         RankingSettings(b=1.5)
+
+
+def test_passages_read_through_the_driver_equal_the_sqlalchemy_statement(seed_index):
+    ids = [h.passage.id for h in seed_index.search("老旧小区改造", k=5)] + [-1]
+    with seed_index.engine.connect() as connection:
+        direct = read_passages(connection, ids, driver_sql=True)
+        portable = read_passages(connection, ids, driver_sql=False)
+    assert direct == portable and sorted(direct) == sorted(ids[:-1])  # an unknown id is left out
+    assert all(view.text and view.doc_title for view in direct.values())

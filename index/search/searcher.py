@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from sqlalchemy import Engine, bindparam
+from sqlalchemy import Connection, Engine, bindparam
 from sqlmodel import Session, func, select
 
 from index.figures.lookup import figure_places
@@ -227,16 +227,17 @@ class Searcher:
         says (a figure for a number question, the months the question names), and keep
         the first ``k`` that are not near-copies of a better one."""
         window = ranked[: k * FETCH_FACTOR]
-        views = self._passages([int(self.passage_ids[candidates[i]]) for i in window])
+        ids = self.passage_ids[candidates[window]].tolist()
+        views = self._passages(ids)
+        kind_factor = np.ones(len(window))
+        if plan.asks_number and plan.kind:
+            kind_factor += KIND_BOOST * self.figures.holding(candidates[window], plan.kind, plan.unit)
         fetched = []
-        for i in window:
-            passage = views.get(int(self.passage_ids[candidates[i]]))
+        for i, passage_id, factor in zip(window.tolist(), ids, kind_factor.tolist(), strict=True):
+            passage = views.get(passage_id)
             if passage is not None:  # else gone from the store since this generation was built
                 folded = index_form(passage.text)
-                boost = _text_boost(plan, folded)
-                if plan.asks_number and plan.kind and self.figures.holds(candidates[i], plan.kind, plan.unit):
-                    boost *= 1 + KIND_BOOST
-                fetched.append((float(scores[i]) * boost, i, passage, folded))
+                fetched.append((float(scores[i]) * _text_boost(plan, folded) * factor, i, passage, folded))
         fetched.sort(key=lambda item: -item[0])  # stable: equal scores keep the ranking's order
         hits: list[Hit] = []
         kept: list[set[str]] = []
@@ -256,12 +257,27 @@ class Searcher:
     def _passages(self, ids: list[int]) -> dict[int, PassageView]:
         if not ids:
             return {}
-        with self.engine.connect() as connection:  # Core rows: no ORM session for a read of a few rows
-            rows = connection.execute(_PASSAGES_BY_ID, {"ids": ids}).all()
-        return {
-            pid: PassageView(pid, doc_id, title, year, split_section(section), ordinal, text, place)
-            for pid, doc_id, title, year, section, ordinal, text, place in rows
-        }
+        with self.engine.connect() as connection:
+            return read_passages(connection, ids, driver_sql=connection.dialect.paramstyle == "qmark")
+
+
+def read_passages(connection: Connection, ids: list[int], driver_sql: bool) -> dict[int, PassageView]:
+    """Return the passages of ``ids`` (store ids) that exist, by id.
+
+    With ``driver_sql`` the query goes to the database driver as written with ``?``
+    placeholders (SQLite's), skipping SQLAlchemy's statement and result processing:
+    0.12 against 0.25 ms for 20 passages, a tenth of a question's time. Otherwise it is
+    a prebuilt SQLAlchemy statement, for any database.
+    """
+    if driver_sql:
+        marks = ",".join("?" * len(ids))
+        rows = connection.exec_driver_sql(_PASSAGES_BY_ID_SQL.format(marks=marks), tuple(ids)).all()
+    else:
+        rows = connection.execute(_PASSAGES_BY_ID, {"ids": ids}).all()
+    return {
+        pid: PassageView(pid, doc_id, title, year, split_section(section), ordinal, text, place)
+        for pid, doc_id, title, year, section, ordinal, text, place in rows
+    }
 
 
 # Built once: a statement built per call (with one bound parameter per id) cost three
@@ -274,6 +290,11 @@ _PASSAGES_BY_ID = (
     select(*_PASSAGE_COLUMNS)
     .join(Document, Passage.doc_id == Document.id)
     .where(Passage.id.in_(bindparam("ids", expanding=True)))
+)
+_PASSAGES_BY_ID_SQL = (
+    f"SELECT p.id, p.doc_id, d.title, p.year, p.section, p.ordinal, p.text, d.place "
+    f"FROM {Passage.__tablename__} AS p JOIN {Document.__tablename__} AS d ON p.doc_id = d.id "
+    "WHERE p.id IN ({marks})"
 )
 
 
@@ -348,18 +369,18 @@ class _PassageFigures:
         self.kinds = index.array("figure_kind")[order]
         self.units = units[order]
 
-    def holds(self, row: int, kind: str, unit: str | None) -> bool:
-        """Whether passage ``row`` states a figure of ``kind`` (in ``unit``'s base unit
-        when a unit is given: 万户 and 户 alike)."""
-        start, end = np.searchsorted(self.rows, [row, row + 1])
-        if start == end:
-            return False
-        of_kind = self.kinds[start:end] == FIGURE_KINDS.index(kind)
+    def holding(self, rows: np.ndarray, kind: str, unit: str | None) -> np.ndarray:
+        """Per passage row, whether it states a figure of ``kind`` (in ``unit``'s base
+        unit when a unit is given: 万户 and 户 alike)."""
+        starts = np.searchsorted(self.rows, rows, side="left")
+        sizes = np.searchsorted(self.rows, rows, side="right") - starts
+        figures = concat_ranges(starts, sizes)
+        wanted = self.kinds[figures] == FIGURE_KINDS.index(kind)
         if unit:
             base = base_quantity(None, unit)[1]
-            code = self.unit_names.index(base) if base in self.unit_names else -1
-            of_kind &= self.units[start:end] == code
-        return bool(of_kind.any())
+            wanted &= self.units[figures] == (self.unit_names.index(base) if base in self.unit_names else -1)
+        owner = np.repeat(np.arange(len(rows)), sizes)
+        return np.bincount(owner[wanted], minlength=len(rows)) > 0
 
 
 def _text_boost(plan: QueryPlan, folded: str) -> float:

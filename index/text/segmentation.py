@@ -40,6 +40,10 @@ MAX_QUERY_TERMS = 64
 # dictionary (about a second), and a reload or a second index in the same process
 # (tests, the benchmark) would otherwise pay it again for the same word lists.
 CACHED_TOKENIZERS = 2
+# Texts up to this many characters (words, not passages) have their tokens cached, up
+# to CACHED_WORDS of them per tokenizer.
+CACHED_WORD_LENGTH = 12
+CACHED_WORDS = 50_000
 _cache: dict[str, Tokenizer] = {}
 _cache_lock = threading.Lock()
 
@@ -160,6 +164,9 @@ class Tokenizer:
             for word in group:
                 self._jieba.add_word(word, tag="nz")
         self._synonyms = lexicon.synonyms_of()
+        # The tokens of single words (a question's words and their synonyms), computed
+        # once per tokenizer: each is a jieba cut, and a question looks up dozens.
+        self._word_tokens: dict[tuple[str, bool], tuple[str, ...]] = {}
         self._user_terms = frozenset(word for word, _ in lexicon.user_words)
         self._field_terms = frozenset(
             [word for word, _ in lexicon.user_words] + [w for group in lexicon.synonym_groups for w in group]
@@ -221,7 +228,15 @@ class Tokenizer:
                 own expansions leave them out, or a synonym such as 公共租赁住房
                 would bring 租赁住房 and outweigh the rest of the question.
         """
-        return [token for token, _ in self.token_offsets(text, inner_terms)]
+        if len(text) > CACHED_WORD_LENGTH:
+            return [token for token, _ in self.token_offsets(text, inner_terms)]
+        key = (text, inner_terms)
+        cached = self._word_tokens.get(key)
+        if cached is None:
+            if len(self._word_tokens) >= CACHED_WORDS:
+                self._word_tokens.clear()  # a bound, not an LRU: questions reuse few words
+            cached = self._word_tokens[key] = tuple(token for token, _ in self.token_offsets(text, inner_terms))
+        return list(cached)
 
     def token_offsets(self, text: str, inner_terms: bool = True) -> list[tuple[str, int]]:
         """Return (token, offset in ``text``) pairs, as :meth:`tokens` (a token found
