@@ -12,12 +12,13 @@ import json
 from dataclasses import replace
 
 import numpy as np
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlalchemy import Engine, bindparam
+from sqlmodel import select
 
 from index.figures.model import FIGURE_KINDS, Figure
 from index.figures.units import base_quantity
-from index.search.engine import SparseIndex, TermPostings, term_postings
+from index.search.engine import Gathered, SparseIndex
+from index.store.engine import rows_by_ids
 from index.store.models import Document, Target
 from index.text.question import ParsedQuestion
 from index.text.segmentation import QueryTerm, Tokenizer
@@ -67,13 +68,19 @@ class FigureLookup:
         terms = self.tokenizer.query_terms(keyword)
         if not terms:
             return 0, []
-        indicator, context = self._postings(terms)
-        candidates = None
+        # One mark per figure row and term: linear in the postings, where set operations
+        # on row lists (np.unique, intersect1d) were most of a lookup's time.
+        words = [w for term in terms for w in term.whole]
+        indicator, context = self.index.gather("indicator", words), self.index.gather("context", words)
+        size = self.index.rows("figures")
+        held = np.ones(size, dtype=bool)
+        named_rows = []
         for term in terms:
-            present = np.union1d(_rows(indicator, term.whole), _rows(context, term.whole))
-            candidates = present if candidates is None else np.intersect1d(candidates, present)
-        candidates = self._filter(candidates, year, FIGURE_KINDS.index(kind) if kind else None)
-        in_indicator = np.array([np.isin(candidates, _rows(indicator, term.whole)) for term in terms])
+            in_indicator = _marks(indicator, term.whole, size)
+            held &= in_indicator | _marks(context, term.whole, size)
+            named_rows.append(in_indicator)
+        candidates = self._filter(np.flatnonzero(held), year, FIGURE_KINDS.index(kind) if kind else None)
+        in_indicator = np.array([named[candidates] for named in named_rows])
         scores = np.where(in_indicator, INDICATOR_WHOLE, CONTEXT_WHOLE).sum(axis=0)
         order = self._order(candidates, scores)
         chosen = order[:limit] if limit is not None else order
@@ -98,25 +105,34 @@ class FigureLookup:
             return []
         field_terms = [t for t in terms if self.tokenizer.is_field_term(t.word)]
         leading = field_terms or terms
-        indicator, context = self._postings(terms)
-        words = [w for term in leading for w in term.whole]
-        candidates = np.union1d(_rows(indicator, words), _rows(context, words))
-        candidates = self._filter(candidates, question.years[0] if question.years else None, None)
+        words = list(dict.fromkeys(w for term in terms for w in term.alternatives))
+        indicator, context = self.index.gather("indicator", words), self.index.gather("context", words)
+        passages = self.index.gather("word", words)
+        figure_rows, passage_rows = self.index.rows("figures"), self.index.rows("passages")
+
+        def figures_with(gathered: Gathered, group) -> np.ndarray:
+            return _marks(gathered, group, figure_rows)[candidates]
+
+        def passages_with(group) -> np.ndarray:
+            return _marks(passages, group, passage_rows)[around_rows]
+
+        leading_words = [w for term in leading for w in term.whole]
+        held = _marks(indicator, leading_words, figure_rows) | _marks(context, leading_words, figure_rows)
+        candidates = self._filter(np.flatnonzero(held), question.years[0] if question.years else None, None)
         if not len(candidates):
             return []
-        passages = term_postings(self.index, "word", (w for t in terms for w in t.alternatives))
         around_rows = self.passage_rows[candidates]
         own, whole_indicator, around, part = {}, {}, {}, {}
         for term in terms:
             key = term.word
-            whole_indicator[key] = np.isin(candidates, _rows(indicator, term.whole))
+            whole_indicator[key] = figures_with(indicator, term.whole)
             own[key] = self._own(candidates, indicator, term)
-            in_context = np.isin(candidates, _rows(context, term.whole))
-            around[key] = in_context | np.isin(around_rows, _rows(passages, term.whole))
+            in_context = figures_with(context, term.whole)
+            around[key] = in_context | passages_with(term.whole)
             part[key] = (
-                np.isin(candidates, _rows(indicator, term.alternatives))
-                | np.isin(candidates, _rows(context, term.alternatives))
-                | np.isin(around_rows, _rows(passages, term.alternatives))
+                figures_with(indicator, term.alternatives)
+                | figures_with(context, term.alternatives)
+                | passages_with(term.alternatives)
             )
             own[key + "\0context"] = in_context
 
@@ -153,17 +169,14 @@ class FigureLookup:
         )[:limit]
         return self._figures(order, dict(zip(candidates.tolist(), scores.tolist(), strict=True)), {})
 
-    def _postings(self, terms: list[QueryTerm]) -> tuple[TermPostings, TermPostings]:
-        words = {w for term in terms for w in term.alternatives}
-        return term_postings(self.index, "indicator", words), term_postings(self.index, "context", words)
-
-    def _own(self, candidates: np.ndarray, indicator: TermPostings, term: QueryTerm) -> np.ndarray:
+    def _own(self, candidates: np.ndarray, indicator: Gathered, term: QueryTerm) -> np.ndarray:
         """Whether the term is whole in the indicator itself, not only as its unit."""
         result = np.zeros(len(candidates), dtype=bool)
-        for word in term.whole:
-            if word not in indicator:
+        for number, word in enumerate(indicator.terms):
+            if word not in term.whole:
                 continue
-            rows, tf = indicator[word]
+            start, end = indicator.bounds[number], indicator.bounds[number + 1]
+            rows, tf = indicator.rows[start:end], indicator.tf[start:end]
             unit = self.unit_names.index(word) if word in self.unit_names else -1
             own_rows = rows[(self.units[rows] != unit) | (tf >= 2)]
             result |= np.isin(candidates, own_rows)
@@ -194,16 +207,8 @@ class FigureLookup:
         ids = [int(self.ids[row]) for row in rows]
         if not ids:
             return []
-        found: dict[int, Figure] = {}
-        with Session(self.engine) as session:
-            for start in range(0, len(ids), 500):  # SQLite limits the parameters of one statement
-                statement = (
-                    select(Target, Document.title, Document.place)
-                    .join(Document, Target.doc_id == Document.id)
-                    .where(Target.id.in_(ids[start : start + 500]))
-                )
-                for target, title, place in session.exec(statement):
-                    found[target.id] = _figure(target, title, place)
+        with self.engine.connect() as connection:  # Core rows: no ORM objects for a read of a few rows
+            found = {row[0]: _figure(*row) for row in rows_by_ids(connection, _FIGURES_BY_ID, ids)}
         figures = []
         for row, figure_id in zip(rows.tolist(), ids, strict=True):
             if figure_id in found:  # gone from the store since this generation was built
@@ -230,30 +235,51 @@ def _code(names: list[str], name: str) -> int:
     return names.index(name)
 
 
-def _rows(postings: TermPostings, words) -> np.ndarray:
-    parts = [postings[w][0] for w in words if w in postings]
-    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+def _marks(gathered: Gathered, words, size: int) -> np.ndarray:
+    """Bool per row of the space: whether it holds any of ``words`` (gathered before)."""
+    marks = np.zeros(size, dtype=bool)
+    for number, term in enumerate(gathered.terms):
+        if term in words:
+            marks[gathered.rows[gathered.bounds[number] : gathered.bounds[number + 1]]] = True
+    return marks
 
 
-def _figure(target: Target, title: str, place: str | None) -> Figure:
+_FIGURE_COLUMNS = (
+    Target.id, Target.char_start, Target.char_end, Target.indicator, Target.value, Target.value_max,
+    Target.value_text, Target.unit, Target.qualifier, Target.kind, Target.period, Target.year,
+    Target.redacted, Target.sentence, Target.doc_id, Document.title, Document.place, Target.section,
+    Target.indicator_tokens,
+)  # fmt: skip
+_FIGURES_BY_ID = (
+    select(*_FIGURE_COLUMNS)
+    .join(Document, Target.doc_id == Document.id)
+    .where(Target.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def _figure(
+    figure_id, start, end, indicator, value, value_max, value_text, unit, qualifier, kind, period, year, redacted,
+    sentence, doc_id, title, place, section, indicator_tokens,
+) -> Figure:  # fmt: skip
+    """A figure from one row of ``_FIGURES_BY_ID``."""
     return Figure(
-        id=target.id,
-        start=target.char_start,
-        end=target.char_end,
-        indicator=target.indicator,
-        value=target.value,
-        value_max=target.value_max,
-        value_text=target.value_text,
-        unit=target.unit,
-        qualifier=target.qualifier,
-        kind=target.kind,
-        period=target.period,
-        year=target.year,
-        redacted=target.redacted,
-        sentence=target.sentence,
-        doc_id=target.doc_id,
+        id=figure_id,
+        start=start,
+        end=end,
+        indicator=indicator,
+        value=value,
+        value_max=value_max,
+        value_text=value_text,
+        unit=unit,
+        qualifier=qualifier,
+        kind=kind,
+        period=period,
+        year=year,
+        redacted=bool(redacted),
+        sentence=sentence,
+        doc_id=doc_id,
         doc_title=title,
         place=place or "",
-        section=target.section,
-        indicator_tokens=tuple(json.loads(target.indicator_tokens)),
+        section=section,
+        indicator_tokens=tuple(json.loads(indicator_tokens)),
     )

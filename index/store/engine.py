@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from sqlalchemy import Engine, Table, event, insert, select
+from sqlalchemy import Connection, Engine, Select, Table, event, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -141,3 +142,42 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+# Ids per statement: SQLite before 3.32 allows 999 bound parameters.
+IDS_PER_STATEMENT = 500
+
+
+def rows_by_ids(connection: Connection, statement: Select, ids: Sequence[int], driver: bool = True) -> list[tuple]:
+    """Return the rows of ``statement`` for ``ids``: a select whose WHERE clause holds
+    the expanding bind parameter ``ids`` (and no other parameter); row order is the
+    database's.
+
+    With ``driver`` and a positional driver (SQLite's), the statement is compiled once per
+    number of ids and sent to the driver as SQL: SQLAlchemy's per-call statement and
+    result processing cost as much as the read itself (0.25 against 0.12 ms for 20
+    passages). Values then come as the driver returns them (booleans as 0 or 1).
+    """
+    rows: list[tuple] = []
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        chunk = tuple(ids[start : start + IDS_PER_STATEMENT])
+        sql = _driver_sql(statement, len(chunk), connection.dialect) if driver else None
+        if sql is not None:
+            rows += connection.exec_driver_sql(sql, chunk).all()
+        else:
+            rows += connection.execute(statement, {"ids": list(chunk)}).all()
+    return rows
+
+
+@functools.lru_cache(maxsize=256)
+def _driver_sql(statement: Select, count: int, dialect) -> str | None:
+    """The SQL of ``statement`` for ``count`` ids, or None when the driver's parameters
+    are not positional ``?`` marks bound to the ids alone."""
+    if dialect.paramstyle != "qmark":
+        return None
+    compiled = statement.params(ids=list(range(count))).compile(
+        dialect=dialect, compile_kwargs={"render_postcompile": True}
+    )
+    if len(compiled.positiontup or ()) != count:
+        return None
+    return str(compiled)
