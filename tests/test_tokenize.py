@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import tempfile
 
 import pytest
 
 from index.text.lexicon import Lexicon, LexiconError, LexiconPaths
 from index.text.normalize import fold_width, to_simplified
-from index.text.segmentation import MAX_QUERY_TERMS, Tokenizer
+from index.text.segmentation import MAX_QUERY_TERMS, Tokenizer, cached_from_dictionary, general_dictionary
 from tests.conftest import SEED_FILES
 
 REDACTION = re.compile(r"^[x*]+%?$")
@@ -94,3 +95,30 @@ def _opencc(config: str):
     import opencc
 
     return opencc.OpenCC(config)
+
+
+def test_general_frequencies_are_jieba_s_before_the_lexicon_changed_them(tokenizer):
+    general = general_dictionary()
+    lexicon_words = [word for word, _ in tokenizer.lexicon.user_words][:20]
+    lexicon_words += [w for group in tokenizer.lexicon.synonym_groups for w in group][:40]
+    assert any(tokenizer.segmenter.FREQ.get(w) != general.frequencies.get(w, 0) for w in lexicon_words)  # changed
+    for word in [*lexicon_words, "工作", "燃气", "周末", "不是一个词"]:
+        count, total = tokenizer.general_frequency(word)
+        assert count == general.frequencies.get(word, 0) and abs(total - general.total) <= 10
+
+
+def test_a_cache_built_from_the_dictionary_is_built_once_and_rebuilt_when_unreadable(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    builds = []
+
+    def build():
+        builds.append(1)
+        return {"浈江区": "区"}
+
+    assert cached_from_dictionary("test", 1, build) == {"浈江区": "区"}
+    assert cached_from_dictionary("test", 1, build) == {"浈江区": "区"} and len(builds) == 1
+    (cache,) = tmp_path.glob("bureau-bot-test.*.cache")
+    cache.write_bytes(b"\x00broken")
+    assert cached_from_dictionary("test", 1, build) == {"浈江区": "区"} and len(builds) == 2
+    cached_from_dictionary("test", 2, build)  # another version is another cache
+    assert len(builds) == 3 and len(list(tmp_path.glob("bureau-bot-test.*.cache"))) == 2

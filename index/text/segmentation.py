@@ -20,8 +20,10 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import jieba
 
@@ -44,6 +46,7 @@ CACHED_TOKENIZERS = 2
 # to CACHED_WORDS of them per tokenizer.
 CACHED_WORD_LENGTH = 12
 CACHED_WORDS = 50_000
+T = TypeVar("T")
 _cache: dict[str, Tokenizer] = {}
 _cache_lock = threading.Lock()
 
@@ -94,42 +97,60 @@ def dictionary_tags() -> dict[str, str]:
 def general_dictionary() -> GeneralDictionary:
     """Return jieba's default dictionary as read from its ``dict.txt`` (once per process).
 
-    Reading the text takes about half a second, so it is cached with :mod:`marshal`
-    (as three newline-joined strings, 4x faster to load than a marshalled dict) in the
-    temporary folder, as jieba caches its own prefix dictionary there; the cache is
-    keyed by the dictionary file's path, size and modification time, and a cache that
-    cannot be read or written is ignored.
+    Reading the text takes about half a second, so it is cached (see
+    :func:`cached_from_dictionary`) as three newline-joined strings, 4x faster to load
+    than a marshalled dict.
     """
-    source = Path(jieba.__file__).with_name("dict.txt")
-    stat = source.stat()
-    key = hashlib.sha1(f"{source}|{stat.st_size}|{stat.st_mtime_ns}|2".encode()).hexdigest()[:16]
-    cache = Path(tempfile.gettempdir()) / f"bureau-bot-dictionary.{key}.cache"
-    try:
-        with cache.open("rb") as stream:
-            words, word_tags, counts = marshal.load(stream)
-        words = words.split("\n")
-        tags = dict(zip(words, word_tags.split("\n"), strict=True))
-        frequencies = dict(zip(words, map(int, counts.split("\n")), strict=True))
-        if tags:
-            return GeneralDictionary(tags, frequencies, sum(frequencies.values()))
-    except (OSError, EOFError, ValueError, TypeError):
-        pass  # absent or unreadable: read the dictionary
+    words, word_tags, counts = cached_from_dictionary("dictionary", 2, _read_general_dictionary)
+    words = words.split("\n")
+    tags = dict(zip(words, word_tags.split("\n"), strict=True))
+    frequencies = dict(zip(words, map(int, counts.split("\n")), strict=True))
+    return GeneralDictionary(tags, frequencies, sum(frequencies.values()))
+
+
+def _read_general_dictionary() -> tuple[str, str, str]:
     tags, frequencies = {}, {}
-    with source.open("rb") as stream:
+    with _dictionary_file().open("rb") as stream:
         for raw in stream:
             parts = raw.decode("utf-8").split()
             if len(parts) >= 3:
                 tags[parts[0]] = parts[2]
                 frequencies[parts[0]] = int(parts[1])
+    return "\n".join(tags), "\n".join(tags.values()), "\n".join(map(str, frequencies.values()))
+
+
+def cached_from_dictionary(name: str, version: int | str, build: Callable[[], T]) -> T:
+    """Return ``build()`` (a value :mod:`marshal` can write), computed from jieba's
+    default dictionary, from a cache in the temporary folder when one is there.
+
+    As jieba caches its own prefix dictionary there. The cache is keyed by the
+    dictionary file's path, size and modification time, ``name`` and ``version``
+    (change it when ``build`` changes: a number, or the rules ``build`` applies); a
+    cache that cannot be read or written is ignored, and one is written whole or not
+    at all.
+    """
+    source = _dictionary_file()
+    stat = source.stat()
+    key = hashlib.sha1(f"{source}|{stat.st_size}|{stat.st_mtime_ns}|{version}".encode()).hexdigest()[:16]
+    cache = Path(tempfile.gettempdir()) / f"bureau-bot-{name}.{key}.cache"
+    try:
+        with cache.open("rb") as stream:
+            return marshal.load(stream)
+    except (OSError, EOFError, ValueError, TypeError):
+        pass  # absent or unreadable: build it
+    built = build()
     try:
         partial = cache.with_name(f"{cache.name}.{os.getpid()}")
         with partial.open("wb") as stream:
-            joined = ("\n".join(tags), "\n".join(tags.values()), "\n".join(map(str, frequencies.values())))
-            marshal.dump(joined, stream)
+            marshal.dump(built, stream)
         os.replace(partial, cache)  # whole or not at all: a reader never sees half a file
-    except OSError:
-        logger.debug("could not cache jieba's dictionary in %s", cache)
-    return GeneralDictionary(tags, frequencies, sum(frequencies.values()))
+    except (OSError, ValueError):
+        logger.debug("could not cache %s in %s", name, cache)
+    return built
+
+
+def _dictionary_file() -> Path:
+    return Path(jieba.__file__).with_name("dict.txt")
 
 
 def cjk_bigrams(text: str) -> list[str]:
@@ -158,6 +179,11 @@ class Tokenizer:
         self.lexicon = lexicon
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
+        # jieba's counts before the lexicon changes them are the general-language
+        # frequencies of :meth:`general_frequency`, with no second read of its dictionary.
+        self._general_total = self._jieba.total
+        added = [word for word, _ in lexicon.user_words] + [w for group in lexicon.synonym_groups for w in group]
+        self._general_counts = {word: self._jieba.FREQ.get(word, 0) for word in added}
         for word, frequency in lexicon.user_words:
             self._jieba.add_word(word, frequency, tag="nz")
         for group in lexicon.synonym_groups:
@@ -192,6 +218,15 @@ class Tokenizer:
                 while len(_cache) > CACHED_TOKENIZERS:
                     _cache.pop(next(iter(_cache)))
             return cached
+
+    def general_frequency(self, word: str) -> tuple[int, int]:
+        """Return (count of ``word``, total count) in jieba's general-language corpus
+        (the counts of its default dictionary; 0 for a word it does not hold), as before
+        the user dictionary and synonyms were added."""
+        count = self._general_counts.get(word)
+        if count is None:
+            count = self._jieba.FREQ.get(word, 0)
+        return count, self._general_total
 
     @property
     def user_terms(self) -> frozenset[str]:
