@@ -187,8 +187,7 @@ class Searcher:
             of_year = np.isin(self.passage_years[candidates], plan.years)
             scores = scores * np.where(of_year, 1 + self.ranking.year_boost, 1.0)
             missing_years = tuple(y for y in plan.years if y not in self.years_covered)
-        picked = np.flatnonzero(accepted)
-        ranked = picked[np.argsort(-scores[picked], kind="stable")]  # equal scores keep index order
+        ranked = _best(np.flatnonzero(accepted), scores, k * FETCH_FACTOR)
         hits = self._hits(plan, candidates, ranked, scores, coverage, evidence, k, words.terms + bigrams.terms)
         return Answer(tuple(hits), plan.rewrites, plan.relative, missing_places, missing_years)
 
@@ -368,6 +367,17 @@ class _PassageFigures:
             wanted &= self.units[figures] == (self.unit_names.index(base) if base in self.unit_names else -1)
         owner = np.repeat(np.arange(len(rows)), sizes)
         return np.bincount(owner[wanted], minlength=len(rows)) > 0
+
+
+def _best(picked: np.ndarray, scores: np.ndarray, count: int) -> np.ndarray:
+    """The ``count`` of ``picked`` with the highest scores, best first; equal scores keep
+    index order (a stable sort of all of them, cut). Only the passages at or above the
+    ``count``-th score are sorted: a full sort of every accepted candidate cost more
+    than the rest of the ranking."""
+    if len(picked) > count:
+        threshold = np.partition(scores[picked], len(picked) - count)[len(picked) - count]
+        picked = picked[scores[picked] >= threshold]
+    return picked[np.argsort(-scores[picked], kind="stable")][:count]
 
 
 def _text_boost(plan: QueryPlan, folded: str) -> float:
