@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from index.devtools.evaluation import evaluate, load_questions
 from index.search.reference import LuceneBM25, build_bm25
-from index.search.searcher import read_passages
+from index.search.searcher import _best, read_passages
 from index.settings import RankingSettings
 from tests.conftest import DEV_SET
 
@@ -132,3 +133,13 @@ def test_passages_read_through_the_driver_equal_the_sqlalchemy_statement(seed_in
         portable = read_passages(connection, ids, driver=False)
     assert direct == portable and sorted(direct) == sorted(ids[:-1])  # an unknown id is left out
     assert all(view.text and view.doc_title for view in direct.values())
+
+
+def test_the_best_window_equals_a_full_stable_sort_cut():
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        scores = rng.integers(0, 6, size=40).astype(float)  # many ties
+        picked = np.flatnonzero(rng.random(40) < 0.7)
+        count = int(rng.integers(1, 30))
+        full = picked[np.argsort(-scores[picked], kind="stable")][:count]
+        assert np.array_equal(_best(picked, scores, count), full)
