@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import multiprocessing
 import os
 import queue
@@ -25,7 +24,6 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 
 from sqlmodel import Session, func, select
 
@@ -44,7 +42,7 @@ from index.ingest.sync import (
     rebuild_index,
     sync_corpus,
 )
-from index.search.engine import MANIFEST, SparseIndex, open_index
+from index.search.engine import SparseIndex, generation_on_disk, open_index
 from index.search.results import Answer, Hit, PassageView
 from index.search.searcher import Searcher
 from index.search.vocabulary import Expansion
@@ -207,12 +205,12 @@ class Library:
         """
         lexicon = self._load_lexicon()
         tokenizer = Tokenizer.for_lexicon(lexicon)
+        current = self._serving[1].index if self._serving else None
         if self._worker is not None:
             report = self._worker.sync(self.settings, lexicon, progress, preparsed)
         else:
-            report = sync_corpus(self.engine, self.settings, tokenizer, progress, preparsed, self.workers)
-        current = self._serving[1].index if self._serving else None
-        if current is None or current.generation != _generation_on_disk(self.settings.index_folder):
+            report = sync_corpus(self.engine, self.settings, tokenizer, progress, preparsed, self.workers, current)
+        if current is None or current.generation != generation_on_disk(self.settings.index_folder):
             index = open_index(self.settings.index_folder)
             if index is None:
                 raise ReloadError("检索索引文件未能写入，仍在使用原来的索引")
@@ -350,13 +348,6 @@ class Library:
             return Lexicon.load(self.settings.lexicon)
         except LexiconError as error:
             raise ReloadError(f"词表有误，未作更改：{error}") from error
-
-
-def _generation_on_disk(folder: Path) -> int | None:
-    try:
-        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["generation"]
-    except (OSError, ValueError, KeyError):
-        return None
 
 
 class _ReloadWorker:

@@ -4,11 +4,13 @@ failure at any step leaves a consistent index (issue 12)."""
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
 from sqlmodel import Session, select
 
+from index.ingest.sync import FILE_HASHES
 from index.search import engine
 from index.search.engine import BM25Parameters, field_scores, open_index
 from index.search.reference import build_bm25
@@ -85,12 +87,29 @@ def assert_gather_equals_postings(index) -> None:
 
 def test_unchanged_reload_does_no_index_work(tmp_path, seed_corpus):
     library = open_library(tmp_path, seed_corpus)
-    before = sorted(p.name for p in library.settings.index_folder.iterdir())
+    index_files = lambda: sorted(p.name for p in library.settings.index_folder.iterdir() if p.name != FILE_HASHES)  # noqa: E731
+    before = index_files()
     serving = library.serving
     report = library.reload()
     assert not report.changed
     assert library.serving is serving  # the same generation keeps serving
-    assert sorted(p.name for p in library.settings.index_folder.iterdir()) == before
+    assert index_files() == before
+
+
+def test_a_reload_reads_only_files_whose_size_or_time_changed(tmp_path, seed_corpus):
+    library = open_library(tmp_path, seed_corpus)
+    library.reload()  # remembers every file's hash with its size and time
+    path = next(seed_corpus.glob("001_*.txt"))
+    text, status = path.read_text(encoding="utf-8"), path.stat()
+    swapped = text.replace("区委", "市委", 1)
+    assert swapped != text and len(swapped.encode()) == len(text.encode())
+    path.write_text(swapped, encoding="utf-8")
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))  # same size, same time: not read again
+    assert not library.reload().changed
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000))
+    assert library.reload().updated == [path.name]  # a new time: read, hashed, found changed
+    (library.settings.index_folder / FILE_HASHES).write_text("{broken", encoding="utf-8")
+    assert not library.reload().changed  # an unreadable cache only means hashing every file again
 
 
 def test_many_small_reloads_merge_into_one_segment_with_the_same_scores(tmp_path, seed_corpus, monkeypatch):

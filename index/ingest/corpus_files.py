@@ -119,29 +119,32 @@ def scan_corpus(corpus_dir: Path) -> tuple[dict[str, Path], list[FailedDocument]
     def refuse_walk(error: OSError) -> None:
         raise ReloadError(f"无法读取语料目录 {corpus_dir}：{error}") from error
 
+    # Per file only string operations and one lstat: pathlib's relative_to and
+    # is_symlink took most of an unchanged reload's time at 10,000 files.
     for folder, folders, names in os.walk(corpus_dir, onerror=refuse_walk):
         base = Path(folder)
+        relative = os.path.relpath(folder, corpus_dir)
+        prefix = "" if relative == os.curdir else relative.replace(os.sep, "/") + "/"
         folders[:] = sorted(name for name in folders if not name.startswith("."))
         for name in list(folders):
             if (base / name).is_symlink():  # os.walk does not descend into links; say why
                 folders.remove(name)
                 inside = _within(root, base / name)
                 reason = "文件夹链接已跳过（目标也在语料目录中，按原位置读取）" if inside else _OUTSIDE_REASON
-                failed.append(FailedDocument((base / name).relative_to(corpus_dir).as_posix(), reason))
+                failed.append(FailedDocument(prefix + name, reason))
         for name in sorted(names):
-            path = base / name
-            doc_id = path.relative_to(corpus_dir).as_posix()
-            if name.startswith(".") or (base == corpus_dir and name == METADATA_FILE):
+            if name.startswith(".") or (not prefix and name == METADATA_FILE):
                 continue
-            link = path.is_symlink()  # only a link can lead out: os.walk does not enter folder links
-            if link and not path.exists():
+            doc_id, full = prefix + name, os.path.join(folder, name)
+            link = os.path.islink(full)  # only a link can lead out: os.walk does not enter folder links
+            if link and not os.path.exists(full):
                 failed.append(FailedDocument(doc_id, "链接已失效，指向的文件不存在"))
-            elif link and not _within(root, path):
+            elif link and not _within(root, Path(full)):
                 failed.append(FailedDocument(doc_id, _OUTSIDE_REASON))
-            elif path.suffix.lower() in SUPPORTED_SUFFIXES:
-                files[doc_id] = path
-            elif path.is_file():
-                failed.append(FailedDocument(doc_id, unsupported_type_reason(path.suffix.lower())))
+            elif Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
+                files[doc_id] = Path(full)
+            elif os.path.isfile(full):
+                failed.append(FailedDocument(doc_id, unsupported_type_reason(Path(name).suffix.lower())))
     return dict(sorted(files.items())), sorted(failed, key=lambda f: f.doc_id)
 
 

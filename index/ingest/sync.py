@@ -15,11 +15,13 @@ import itertools
 import json
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine, delete, insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,8 +33,8 @@ from index.figures.model import FIGURE_KINDS
 from index.ingest.corpus_files import FailedDocument, scan_corpus
 from index.ingest.overrides import fingerprint, load_overrides
 from index.ingest.parse import ParsedDocument, derive, parse_report
-from index.ingest.readers import read_bytes
-from index.search.engine import IndexWriter, SparseIndex, activate, open_index
+from index.ingest.readers import read_bytes, size_refusal
+from index.search.engine import IndexWriter, SparseIndex, activate, generation_on_disk, open_index
 from index.settings import IndexSettings
 from index.store.engine import is_damage, store_failure
 from index.store.models import Document, IndexState, Passage, Target
@@ -45,6 +47,7 @@ logger = logging.getLogger(__name__)
 FINGERPRINT_KEY = "lexicon_fingerprint"
 EXTRACTOR_KEY = "extractor_version"
 GENERATION_KEY = "store_generation"
+FILE_HASHES = "corpus-hashes.json"
 
 Progress = Callable[[int, int, str], None]
 """Called as ``progress(done, total, doc_id)`` while files are processed."""
@@ -119,6 +122,7 @@ def sync_corpus(
     progress: Progress | None = None,
     preparsed: ParsedDocument | None = None,
     workers: int = 1,
+    served: SparseIndex | None = None,
 ) -> ReloadReport:
     """Bring the store and the index in line with the corpus folder.
 
@@ -131,6 +135,8 @@ def sync_corpus(
         preparsed: a document already parsed with ``tokenizer`` (an upload checked
             before saving); used if its file still has that content.
         workers: processes that parse files (1 parses here).
+        served: the index generation the caller serves, if any: used instead of
+            opening the one on disk again when it is that one.
 
     Raises:
         ReloadError: the corpus folder is missing, holds no report while the store
@@ -143,27 +149,28 @@ def sync_corpus(
     report = ReloadReport(failed=list(failed))
     try:
         with Session(engine) as session:
-            stored = dict(session.exec(select(Document.id, Document.content_hash)).all())
+            rows = session.exec(select(Document.id, Document.content_hash, Document.overrides)).all()
             state = dict(session.exec(select(IndexState.key, IndexState.value)).all())
     except SQLAlchemyError as error:
         raise store_failure(error, settings.storage_url) from error
+    stored = {doc_id: digest for doc_id, digest, _ in rows}
+    stored_overrides = {doc_id: overrides for doc_id, _, overrides in rows}
     if not files and stored:
         raise ReloadError(f"语料目录 {settings.corpus_dir} 中没有可读取的报告；为防止误删，索引未作更改")
     files_to_drop: set[str] = set()  # duplicates: in the folder, but not indexed
     overrides, report.warnings = load_overrides(settings.corpus_dir, set(files))
-    stored_overrides = _stored_overrides(engine, settings)
     jobs: list[_Job] = []
     kept_hashes: dict[str, str] = {}  # content hash -> the report kept: the one indexed before, else the first
     for doc_id, digest in sorted(stored.items()):
         if doc_id in files:
             kept_hashes.setdefault(digest, doc_id)
+    hashes = FileHashes(settings.index_folder)
     for doc_id, path in files.items():
         try:
-            content = read_bytes(path, settings.max_file_bytes)
+            content, digest = hashes.read(doc_id, path, settings.max_file_bytes)
         except DocumentReadError as error:
             _keep_previous(report, stored, doc_id, str(error))
             continue
-        digest = hashlib.sha256(content).hexdigest()
         original = kept_hashes.setdefault(digest, doc_id)
         if original != doc_id:
             report.duplicates.append(Duplicate(doc_id, original))
@@ -173,14 +180,21 @@ def sync_corpus(
         if stored.get(doc_id) == digest and same_settings:
             report.unchanged.append(doc_id)
         else:
+            if content is None:  # known by its size and time, but its settings changed
+                try:
+                    content = read_bytes(path, settings.max_file_bytes)
+                except DocumentReadError as error:
+                    _keep_previous(report, stored, doc_id, str(error))
+                    continue
             jobs.append(_Job(doc_id, content=content, overrides=overrides.get(doc_id)))
     removed = sorted(set(stored) - (set(files) - files_to_drop))
     lexicon_changed = state.get(FINGERPRINT_KEY) != tokenizer.fingerprint
     rederive = lexicon_changed or state.get(EXTRACTOR_KEY) != EXTRACTOR_VERSION
     folder = settings.index_folder
     generation = int(state.get(GENERATION_KEY, 0))
-    previous = _consistent_index(folder, tokenizer.fingerprint, generation) if not rederive else None
+    previous = _consistent_index(folder, tokenizer.fingerprint, generation, served) if not rederive else None
     if not jobs and not removed and not rederive and previous is not None:
+        hashes.save()
         report.documents, report.passages, report.targets = _totals(engine, settings)
         report.seconds = round(time.perf_counter() - started, 3)
         return report  # nothing changed: no store or index work
@@ -229,6 +243,7 @@ def sync_corpus(
         activate(folder, manifest)
     except OSError as error:  # the store has changed: the next open rebuilds the index from it
         raise ReloadError(f"报告已入库，但检索索引未能切换（{error}）；请再运行一次 bureau-bot reload") from error
+    hashes.save()
     report.documents, report.passages, report.targets = _totals(engine, settings)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
@@ -276,19 +291,71 @@ def consistent_index(settings: IndexSettings, engine: Engine, fingerprint: str) 
     return _consistent_index(settings.index_folder, fingerprint, int(state.value) if state else 0)
 
 
-def _consistent_index(folder, fingerprint: str, generation: int) -> SparseIndex | None:
-    index = open_index(folder)
+def _consistent_index(
+    folder, fingerprint: str, generation: int, served: SparseIndex | None = None
+) -> SparseIndex | None:
+    """The index on disk when it reflects store generation ``generation`` and the word
+    lists of ``fingerprint``; ``served`` stands for it when it is the one on disk."""
+    in_use = served is not None and served.generation == generation_on_disk(folder)
+    index = served if in_use else open_index(folder)
     if index is None or index.manifest["lexicon"] != fingerprint or index.store_generation != generation:
         return None
     return index
 
 
-def _stored_overrides(engine: Engine, settings: IndexSettings) -> dict[str, str]:
-    try:
-        with Session(engine) as session:
-            return dict(session.exec(select(Document.id, Document.overrides)).all())
-    except SQLAlchemyError as error:
-        raise store_failure(error, settings.storage_url) from error
+class FileHashes:
+    """SHA-256 of the corpus files, remembered with each file's size and modification
+    time (``corpus-hashes.json`` in the index folder), so that a reload reads and
+    hashes only the files whose size or time changed, as ``git status`` and rsync's
+    quick check do. A file rewritten with the same size within the same nanosecond
+    would be missed; one that is missing or unreadable is simply hashed again.
+
+    Args:
+        folder: the index folder.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / FILE_HASHES
+        try:
+            known = json.loads(self.path.read_text(encoding="utf-8"))
+            self.known: dict[str, list] = known if isinstance(known, dict) else {}
+        except (OSError, ValueError):
+            self.known = {}
+        self.seen: dict[str, list] = {}
+
+    def read(self, doc_id: str, path: Path, max_bytes: int) -> tuple[bytes | None, str]:
+        """Return (the file's bytes, or None when its hash is known; its SHA-256 hex).
+
+        Raises:
+            DocumentReadError: see :func:`read_bytes` (the size limit is checked either way).
+        """
+        try:
+            status = path.stat()
+        except OSError as error:
+            raise DocumentReadError(f"无法读取文件：{error.strerror or error}") from error
+        refusal = size_refusal(status.st_size, max_bytes)
+        if refusal:
+            raise DocumentReadError(refusal)
+        known = self.known.get(doc_id)
+        if isinstance(known, list) and known[:2] == [status.st_size, status.st_mtime_ns] and len(known) == 3:
+            self.seen[doc_id] = known
+            return None, known[2]
+        content = read_bytes(path, max_bytes)
+        digest = hashlib.sha256(content).hexdigest()
+        self.seen[doc_id] = [status.st_size, status.st_mtime_ns, digest]
+        return content, digest
+
+    def save(self) -> None:
+        """Remember the files read by this sync (written only when something differs;
+        a file that cannot be written is skipped, the next reload hashes again)."""
+        if self.seen == self.known:
+            return
+        try:
+            partial = self.path.with_name(f"{self.path.name}.{os.getpid()}")
+            partial.write_text(json.dumps(self.seen, ensure_ascii=False), encoding="utf-8")
+            os.replace(partial, self.path)
+        except OSError:
+            logger.debug("could not write %s", self.path)
 
 
 def _keep_previous(report: ReloadReport, stored: dict[str, str], doc_id: str, reason: str) -> None:

@@ -462,6 +462,15 @@ def _concat(parts: list[np.ndarray], kind) -> np.ndarray:
 # Opening and writing generations
 
 
+def generation_on_disk(folder: Path) -> int | None:
+    """Return the generation the index folder's manifest names (the one in use), or
+    None when there is no readable manifest."""
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["generation"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def open_index(folder: Path) -> SparseIndex | None:
     """Open the newest generation in ``folder``; None when there is none or it is of
     another engine version.
