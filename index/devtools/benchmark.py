@@ -12,6 +12,11 @@ no two files are the same), ingests it, and prints one JSON object per size with
   and the resident memory after opening the index (MB);
 - reload: seconds of a reload with nothing changed, and with one new report.
 
+With ``--corpus FOLDER ...`` it measures instead the question path over those reports as
+they are (e.g. the dev set: the seeds and ``../shared/devset/reports``): search p50/p95
+at k = 3 (what the bot shows) and k = 10, over all rounds and over the first pass alone
+(nothing cached yet).
+
 bm25s is a developer dependency (``pip install -e ".[bench]"``). Nothing here is
 asserted by the tests: timings depend on the machine.
 """
@@ -25,6 +30,7 @@ import os
 import random
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -155,6 +161,30 @@ def run_size(passages: int, work: Path, rounds: int) -> dict:
     }
 
 
+def run_corpus(folders: list[Path], work: Path, rounds: int) -> dict:
+    """Ingest the report files of ``folders`` as they are and time the judged questions."""
+    corpus = work / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    files = [p for folder in folders for p in sorted(folder.iterdir()) if p.suffix.lower() in SUPPORTED_SUFFIXES]
+    for path in files:
+        shutil.copy(path, corpus / path.name)
+    settings = IndexSettings(corpus_dir=corpus, storage_url=f"sqlite:///{work / 'store.db'}")
+    library = Library(settings, notice=lambda message: None, workers=os.cpu_count() or 1)
+    report = library.open()
+    library.serving.interpreter.prepare()  # as the bot does before serving
+    asked = questions()
+    figures: dict = {"reports": len(files), "passages": report.passages if report else None}
+    for k in (3, 10):
+        timings = [[timed(library.search, q, k)[0] for q in asked] for _ in range(rounds)]
+        every = [t for one in timings for t in one]
+        figures |= {
+            f"search_k{k}_ms_p50": percentile(every, 0.5),
+            f"search_k{k}_ms_p95": percentile(every, 0.95),
+            f"search_k{k}_first_pass_ms_p50": percentile(timings[0], 0.5),
+        }
+    return figures
+
+
 def _ratio(ours: list[float], theirs: list[float]) -> float | None:
     return round(statistics.median(ours) / statistics.median(theirs), 2) if theirs else None
 
@@ -220,7 +250,13 @@ def main() -> None:
     parser.add_argument("--sizes", default="20000,200000", help="passages per corpus, comma-separated")
     parser.add_argument("--rounds", type=int, default=3, help="passes over the questions")
     parser.add_argument("--keep", type=Path, help="keep the generated corpora and stores under this folder")
+    parser.add_argument("--corpus", type=Path, nargs="+", help="time the questions over these report folders instead")
     args = parser.parse_args()
+    if args.corpus:
+        with tempfile.TemporaryDirectory() as scratch:
+            figures = run_corpus(args.corpus, Path(scratch), args.rounds)
+        print(json.dumps({"corpus": [str(f) for f in args.corpus], **figures}))
+        return
     for size in (int(s) for s in args.sizes.split(",")):
         if args.keep:
             work = args.keep / f"size-{size}"

@@ -116,35 +116,38 @@ def scan_corpus(corpus_dir: Path) -> tuple[dict[str, Path], list[FailedDocument]
     files: dict[str, Path] = {}
     failed: list[FailedDocument] = []
 
-    def refuse_walk(error: OSError) -> None:
-        raise ReloadError(f"无法读取语料目录 {corpus_dir}：{error}") from error
-
-    # Per file only string operations and one lstat: pathlib's relative_to and
-    # is_symlink took most of an unchanged reload's time at 10,000 files.
-    for folder, folders, names in os.walk(corpus_dir, onerror=refuse_walk):
+    # os.scandir rather than os.walk and pathlib: a directory entry knows whether it is
+    # a link or a folder without another system call, and the paths stay strings until
+    # a report's is made; per-file pathlib calls were most of an unchanged reload at
+    # 13,000 files.
+    pending = [(str(corpus_dir), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as error:
+            raise ReloadError(f"无法读取语料目录 {corpus_dir}：{error}") from error
         base = Path(folder)
-        relative = os.path.relpath(folder, corpus_dir)
-        prefix = "" if relative == os.curdir else relative.replace(os.sep, "/") + "/"
-        folders[:] = sorted(name for name in folders if not name.startswith("."))
-        for name in list(folders):
-            if (base / name).is_symlink():  # os.walk does not descend into links; say why
-                folders.remove(name)
-                inside = _within(root, base / name)
-                reason = "文件夹链接已跳过（目标也在语料目录中，按原位置读取）" if inside else _OUTSIDE_REASON
-                failed.append(FailedDocument(prefix + name, reason))
-        for name in sorted(names):
+        for entry in entries:
+            name, doc_id = entry.name, prefix + entry.name
             if name.startswith(".") or (not prefix and name == METADATA_FILE):
                 continue
-            doc_id, full = prefix + name, os.path.join(folder, name)
-            link = os.path.islink(full)  # only a link can lead out: os.walk does not enter folder links
-            if link and not os.path.exists(full):
+            link = entry.is_symlink()  # only a link can lead out of the folder
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((entry.path, doc_id + "/"))
+            elif link and entry.is_dir():  # not followed; say why
+                inside = _within(root, Path(entry.path))
+                reason = "文件夹链接已跳过（目标也在语料目录中，按原位置读取）" if inside else _OUTSIDE_REASON
+                failed.append(FailedDocument(doc_id, reason))
+            elif link and not os.path.exists(entry.path):
                 failed.append(FailedDocument(doc_id, "链接已失效，指向的文件不存在"))
-            elif link and not _within(root, Path(full)):
+            elif link and not _within(root, Path(entry.path)):
                 failed.append(FailedDocument(doc_id, _OUTSIDE_REASON))
-            elif Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
-                files[doc_id] = Path(full)
-            elif os.path.isfile(full):
-                failed.append(FailedDocument(doc_id, unsupported_type_reason(Path(name).suffix.lower())))
+            elif os.path.splitext(name)[1].lower() in SUPPORTED_SUFFIXES:
+                files[doc_id] = base / name
+            elif entry.is_file():
+                failed.append(FailedDocument(doc_id, unsupported_type_reason(os.path.splitext(name)[1].lower())))
     return dict(sorted(files.items())), sorted(failed, key=lambda f: f.doc_id)
 
 

@@ -236,12 +236,15 @@ class Searcher:
         for i, passage_id, factor in zip(window.tolist(), ids, kind_factor.tolist(), strict=True):
             passage = views.get(passage_id)
             if passage is not None:  # else gone from the store since this generation was built
-                folded = index_form(passage.text)
-                fetched.append((float(scores[i]) * _text_boost(plan, folded) * factor, i, passage, folded))
+                # Folded here only when the text re-ranks it, else once it is shown.
+                folded = index_form(passage.text) if plan.asks_number or plan.months else None
+                boost = _text_boost(plan, folded) if folded is not None else 1.0
+                fetched.append((float(scores[i]) * boost * factor, i, passage, folded))
         fetched.sort(key=lambda item: -item[0])  # stable: equal scores keep the ranking's order
         hits: list[Hit] = []
         kept: list[set[str]] = []
         for score, i, passage, folded in fetched:
+            folded = index_form(passage.text) if folded is None else folded
             if self.ranking.deduplicate:
                 shingles = _shingles(folded)
                 if any(_similarity(shingles, other) >= DUPLICATE_SIMILARITY for other in kept):
