@@ -182,3 +182,11 @@ def test_long_target_list_says_how_many_more(seed_index):
     numbered = [line for line in text.split("\n") if line[:1].isdigit() and ". " in line[:4]]
     assert len(numbered) == 10
     assert "还有" in text and "条未显示" in text
+
+
+@pytest.mark.parametrize("keyword", ["项目", "改造", "建设", "完成"])
+def test_the_first_figures_of_a_limited_lookup_are_those_of_the_full_order(seed_index, keyword):
+    everything = [(f.id, f.score) for f in seed_index.targets(keyword)]
+    assert len(everything) > 10  # enough ties and rows for the partial sort to matter
+    for limit in (1, 3, 10):
+        assert [(f.id, f.score) for f in seed_index.targets(keyword, limit=limit)] == everything[:limit]

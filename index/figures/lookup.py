@@ -82,10 +82,8 @@ class FigureLookup:
         candidates = self._filter(np.flatnonzero(held), year, FIGURE_KINDS.index(kind) if kind else None)
         in_indicator = np.array([named[candidates] for named in named_rows])
         scores = np.where(in_indicator, INDICATOR_WHOLE, CONTEXT_WHOLE).sum(axis=0)
-        order = self._order(candidates, scores)
-        chosen = order[:limit] if limit is not None else order
-        named = dict(zip(candidates.tolist(), in_indicator.all(axis=0).tolist(), strict=True))
-        figures = self._figures(chosen, dict(zip(candidates.tolist(), scores.tolist(), strict=True)), named)
+        best = self._order(candidates, scores, limit=limit)
+        figures = self._figures(candidates[best], scores[best], in_indicator[:, best].all(axis=0))
         return len(candidates), figures
 
     def for_question(self, question: ParsedQuestion, limit: int = 3) -> list[Figure]:
@@ -164,10 +162,10 @@ class FigureLookup:
         wanted_unit = base_quantity(None, question.unit)[1] if question.unit else None
         unit_code = self.unit_names.index(wanted_unit) if wanted_unit in self.unit_names else -1
         kind_code = FIGURE_KINDS.index(question.kind) if question.kind else -1
-        order = self._order(
-            candidates, scores, self.units[candidates] != unit_code, self.kinds[candidates] != kind_code
-        )[:limit]
-        return self._figures(order, dict(zip(candidates.tolist(), scores.tolist(), strict=True)), {})
+        best = self._order(
+            candidates, scores, self.units[candidates] != unit_code, self.kinds[candidates] != kind_code, limit=limit
+        )
+        return self._figures(candidates[best], scores[best], np.zeros(len(best), dtype=bool))
 
     def _own(self, candidates: np.ndarray, indicator: Gathered, term: QueryTerm) -> np.ndarray:
         """Whether the term is whole in the indicator itself, not only as its unit."""
@@ -190,31 +188,46 @@ class FigureLookup:
             rows = rows[self.kinds[rows] == kind]
         return rows
 
-    def _order(self, rows: np.ndarray, scores: np.ndarray, *leading: np.ndarray) -> np.ndarray:
-        """Sort rows: leading keys first, then kind ``other`` last, best score, known
-        before redacted, newest year, store id."""
-        keys = (
-            self.ids[rows],
-            -self.years[rows].astype(np.int64),
-            self.redacted[rows],
-            -np.round(scores, 6),
-            self.kinds[rows] == OTHER,
-            *reversed(leading),
-        )
-        return rows[np.lexsort(keys)] if len(rows) else rows
+    def _order(self, rows: np.ndarray, scores: np.ndarray, *leading: np.ndarray, limit: int | None = None):
+        """Return positions into ``rows``, best first, at most ``limit``: leading keys
+        (False first), then kind ``other`` last, best score (to 6 decimals), known before
+        redacted, newest year, store id.
 
-    def _figures(self, rows: np.ndarray, scores: dict[int, float], named: dict[int, bool]) -> list[Figure]:
+        With a limit, only the rows at or above the limit-th by the first keys are
+        sorted (the same first ``limit`` as sorting all): a lookup of 项目 matches 50,000
+        figures at 200k passages, and sorting them all was half its time.
+        """
+        positions = np.arange(len(rows))
+        if limit is not None and len(rows) > limit:
+            first = np.zeros(len(rows), dtype=np.int64)
+            for key in (*leading, self.kinds[rows] == OTHER):
+                first = first * 2 + key
+            # np.round(x, 6) is rint(x * 1e6) / 1e6: the same order as the integer.
+            first = (first << 40) - np.rint(scores * 1e6).astype(np.int64)
+            positions = np.flatnonzero(first <= np.partition(first, limit - 1)[limit - 1])
+        keys = (
+            self.ids[rows[positions]],
+            -self.years[rows[positions]].astype(np.int64),
+            self.redacted[rows[positions]],
+            -np.round(scores[positions], 6),
+            self.kinds[rows[positions]] == OTHER,
+            *(key[positions] for key in reversed(leading)),
+        )
+        return positions[np.lexsort(keys)][:limit] if len(positions) else positions
+
+    def _figures(self, rows: np.ndarray, scores: np.ndarray, named: np.ndarray) -> list[Figure]:
+        """The figures of ``rows`` from the store, in order, with their lookup score and
+        whether every word was in the indicator (one entry of each per row)."""
         ids = [int(self.ids[row]) for row in rows]
         if not ids:
             return []
         with self.engine.connect() as connection:  # Core rows: no ORM objects for a read of a few rows
             found = {row[0]: _figure(*row) for row in rows_by_ids(connection, _FIGURES_BY_ID, ids)}
-        figures = []
-        for row, figure_id in zip(rows.tolist(), ids, strict=True):
-            if figure_id in found:  # gone from the store since this generation was built
-                score, match = round(scores[row], 3), named.get(row, False)
-                figures.append(replace(found[figure_id], score=score, indicator_match=match))
-        return figures
+        return [
+            replace(found[figure_id], score=round(score, 3), indicator_match=match)
+            for figure_id, score, match in zip(ids, scores.tolist(), named.tolist(), strict=True)
+            if figure_id in found  # else gone from the store since this generation was built
+        ]
 
 
 def figure_places(index: SparseIndex) -> tuple[np.ndarray, np.ndarray, list[str]]:
