@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from index.search.engine import SparseIndex
@@ -230,20 +231,20 @@ class QueryInterpreter:
             tuple(dict.fromkeys(years)),
             tuple(relative),
             tuple(rewrites),
-            self._phrases(folded, {c.word for c in concepts}),
+            self._phrases(question.words or self.tokenizer.question_words(question.text), {c.word for c in concepts}),
             frozenset(month_ranges(folded)),
             question.unit,
             question.asks_number,
             question.kind,
         )
 
-    def _phrases(self, folded: str, words: set[str]) -> tuple[Concept, ...]:
+    def _phrases(self, cut: Sequence[str], words: set[str]) -> tuple[Concept, ...]:
         """Runs of two or more adjacent question words (合同+钉, 年产+年清): a name
         jieba cuts apart. A passage holding every character bigram of the run (the
         bigram field) holds the name; that is field-specific evidence, whatever the
-        everyday use of its pieces."""
+        everyday use of its pieces. ``cut`` is the question's words in order."""
         runs, current = [], []
-        for word in self.tokenizer.segmenter.cut(folded.lower()):
+        for word in cut:
             if _CJK_RUN.fullmatch(word):  # words and stopwords alike: 年产+年+清
                 current.append(word)
                 continue
@@ -278,6 +279,12 @@ class QueryInterpreter:
         """
         fixes = []
         known = self._known_spans(folded)
+        # Characters outside dictionary words, counted up to each offset: a window of the
+        # question is all dictionary words when it holds none (one subtraction, not a set).
+        outside = [0]
+        for position in range(len(folded)):
+            outside.append(outside[-1] + (position not in known))
+        frequencies = self.frequencies
         for run_match in _CJK_RUN.finditer(folded):
             run, offset = run_match.group(), run_match.start()
             taken: set[int] = set()
@@ -285,18 +292,20 @@ class QueryInterpreter:
             sizes += [(size, "abbreviation") for size in (3, 2)] if self.expand_abbreviations else []
             for size, kind in sizes:  # the longest rewrite wins
                 for start in range(len(run) - size + 1):
-                    window, where = run[start : start + size], set(range(offset + start, offset + start + size))
-                    if window in self.frequencies or taken & where or where <= known:
-                        continue  # a corpus term, rewritten already, or all dictionary words
+                    first, end = offset + start, offset + start + size
+                    unknown = outside[end] - outside[first]
+                    window = run[start : start + size]
+                    if not unknown or window in frequencies or (taken and not taken.isdisjoint(range(first, end))):
+                        continue  # all dictionary words, a corpus term, or rewritten already
                     if kind == "typo":
                         found = self.typos.correct(window, same_sound=True)
                         term = found.term if found else None
                     else:
-                        expansions = () if known & where else self.abbreviations.expand(window)
+                        expansions = self.abbreviations.expand(window) if unknown == size else ()
                         term = expansions[0].term if expansions else None
                     if term:
                         fixes.append((window, term))
-                        taken |= where
+                        taken.update(range(first, end))
         for window, term in fixes:
             folded = folded.replace(window, term)
         return folded, fixes

@@ -42,6 +42,7 @@ class ParsedQuestion:
         kind: the kind of figure it asks for (plan, achieved, rate) or None.
         unit: the unit it asks for, as written after 多少/几 (台, 套), or None.
         asks_number: whether it asks for a number (多少, 几, 目标, 完成率 …).
+        words: all its words in order (:meth:`Tokenizer.question_words`), cut once.
     """
 
     text: str
@@ -50,6 +51,7 @@ class ParsedQuestion:
     kind: str | None = None
     unit: str | None = None
     asks_number: bool = False
+    words: tuple[str, ...] = ()
 
     @property
     def content_terms(self) -> tuple[QueryTerm, ...]:
@@ -80,13 +82,15 @@ def parse_question(text: str, tokenizer: Tokenizer) -> ParsedQuestion:
          if cue.search(folded)),
         None,
     )  # fmt: skip
+    words = tokenizer.question_words(cleaned)
     return ParsedQuestion(
         text=cleaned,
-        terms=tuple(tokenizer.query_terms(cleaned)),
+        terms=tuple(tokenizer.query_terms(cleaned, words)),
         years=tuple(dict.fromkeys(int(y) for y in YEAR_IN_QUESTION.findall(folded))),
         kind=kind,
         unit=unit.group(1) if unit else None,
         asks_number=bool(_NUMBER_QUESTION.search(folded)),
+        words=tuple(words),
     )
 
 

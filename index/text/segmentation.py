@@ -20,7 +20,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -288,15 +288,20 @@ class Tokenizer:
                     tokens.extend((number, start) for number in _NUMBER.findall(token))
         return tokens
 
-    def query_terms(self, question: str) -> list[QueryTerm]:
+    def question_words(self, question: str) -> list[str]:
+        """Return the words of a question in order (jieba precise mode over its index
+        form, lower-cased), stopwords and punctuation included."""
+        return list(self._jieba.cut(index_form(question).lower()))
+
+    def query_terms(self, question: str, words: Sequence[str] | None = None) -> list[QueryTerm]:
         """Return the distinct concepts of a question, at most ``MAX_QUERY_TERMS``.
 
-        Every kept word of the question (jieba precise mode) becomes a term whose
-        alternatives are its sub-words and its synonyms' tokens.
+        Every kept word of the question (jieba precise mode; ``words`` when
+        :meth:`question_words` gave them already) becomes a term whose alternatives are
+        its sub-words and its synonyms' tokens.
         """
-        folded = index_form(question).lower()
         terms: dict[str, QueryTerm] = {}
-        for word in self._jieba.cut(folded):
+        for word in self.question_words(question) if words is None else words:
             if not self._keep(word) or word in terms:
                 continue
             whole = (word, *self._synonyms.get(word, ()))
