@@ -410,11 +410,11 @@ def _key_concepts(concepts: tuple[Concept, ...], limit: int) -> tuple[Concept, .
 
 
 def _word_bigrams(concept: Concept) -> list[str]:
-    """Bigram-field tokens of a concept's whole forms (the question's own characters)."""
+    """Bigram-field tokens of a concept's whole forms (the question's own characters;
+    forms are corpus tokens, already in index form)."""
     grams = []
     for form, _ in concept.forms:
-        folded = index_form(form)
-        grams += [folded[i : i + 2] for i in range(len(folded) - 1)]
+        grams += [form[i : i + 2] for i in range(len(form) - 1)]
     return list(dict.fromkeys(grams))
 
 
