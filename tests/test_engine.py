@@ -8,14 +8,14 @@ import os
 
 import numpy as np
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from index.ingest.sync import FILE_HASHES
 from index.search import engine
 from index.search.engine import BM25Parameters, field_scores, open_index
 from index.search.reference import build_bm25
 from index.settings import RankingSettings
-from index.store.models import IndexState, Passage
+from index.store.models import Document, IndexState, Passage, Target
 from tests.conftest import open_library, silent
 
 QUERIES = [
@@ -94,6 +94,9 @@ def test_unchanged_reload_does_no_index_work(tmp_path, seed_corpus):
     assert not report.changed
     assert library.serving is serving  # the same generation keeps serving
     assert index_files() == before
+    with Session(library.engine) as session:  # the totals, read from the index, are the store's
+        counts = [session.exec(select(func.count()).select_from(t)).one() for t in (Document, Passage, Target)]
+    assert [report.documents, report.passages, report.targets] == counts and counts[2] > 0
 
 
 def test_a_reload_reads_only_files_whose_size_or_time_changed(tmp_path, seed_corpus):

@@ -195,7 +195,9 @@ def sync_corpus(
     previous = _consistent_index(folder, tokenizer.fingerprint, generation, served) if not rederive else None
     if not jobs and not removed and not rederive and previous is not None:
         hashes.save()
-        report.documents, report.passages, report.targets = _totals(engine, settings)
+        # The index reflects the store (its generation says so): its live rows are the
+        # store's passages and figures, with no count over the tables (0.1-0.7 s at 200k).
+        report.documents, report.passages, report.targets = len(stored), *_live_rows(previous)
         report.seconds = round(time.perf_counter() - started, 3)
         return report  # nothing changed: no store or index work
     writer = IndexWriter(folder, previous, lexicon=tokenizer.fingerprint) if previous else None
@@ -600,6 +602,11 @@ def _set_state(session: Session, fingerprint: str, generation: int) -> None:
     state = {FINGERPRINT_KEY: fingerprint, EXTRACTOR_KEY: EXTRACTOR_VERSION, GENERATION_KEY: str(generation)}
     for key, value in state.items():
         session.merge(IndexState(key=key, value=value))
+
+
+def _live_rows(index: SparseIndex) -> tuple[int, int]:
+    """(passages, figures) an index generation holds."""
+    return index.stats["word"].rows, index.stats["indicator"].rows
 
 
 def _totals(engine: Engine, settings: IndexSettings) -> tuple[int, int, int]:
