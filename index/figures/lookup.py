@@ -198,7 +198,7 @@ class FigureLookup:
         figures at 200k passages, and sorting them all was half its time.
         """
         positions = np.arange(len(rows))
-        if limit is not None and len(rows) > limit:
+        if limit is not None and 0 < limit < len(rows):
             first = np.zeros(len(rows), dtype=np.int64)
             for key in (*leading, self.kinds[rows] == OTHER):
                 first = first * 2 + key
