@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from index.devtools.evaluation import evaluate, load_questions
+from index.search import searcher
 from index.search.reference import LuceneBM25, build_bm25
-from index.search.searcher import _best, read_passages
+from index.search.searcher import _best, _essential, read_passages
+from index.search.understanding import Concept
 from index.settings import RankingSettings
 from tests.conftest import DEV_SET
 
@@ -143,3 +145,21 @@ def test_the_best_window_equals_a_full_stable_sort_cut():
         count = int(rng.integers(1, 30))
         full = picked[np.argsort(-scores[picked], kind="stable")][:count]
         assert np.array_equal(_best(picked, scores, count), full)
+
+
+def test_only_the_lightest_concepts_under_the_threshold_are_not_essential():
+    concepts = [Concept(word, (), (), (), "corpus", weight) for word, weight in [("a", 1.0), ("b", 5.0), ("c", 1.0)]]
+    concepts.append(Concept("d", (), (), (), "corpus", 10.0))
+    # 0.35 of 17 is 5.95: a passage holding only a and c (2.0) can never be accepted.
+    assert [c.word for c in _essential(tuple(concepts), 0.35)] == ["b", "d"]
+    assert [c.word for c in _essential(tuple(concepts), 0.0)] == ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize("question", [q.question for q in QUESTIONS] + ["老旧小区改造工作情况怎么样", "燃气"])
+def test_pruning_to_the_essential_concepts_changes_no_answer(seed_index, monkeypatch, question):
+    pruned = seed_index.answer(question, k=10)
+    monkeypatch.setattr(searcher, "_essential", lambda concepts, share: list(concepts))  # every passage scored
+    every = seed_index.answer(question, k=10)
+    assert [(h.passage.id, h.score, h.coverage) for h in pruned.hits] == [
+        (h.passage.id, h.score, h.coverage) for h in every.hits
+    ]

@@ -251,9 +251,7 @@ def _code(names: list[str], name: str) -> int:
 def _marks(gathered: Gathered, words, size: int) -> np.ndarray:
     """Bool per row of the space: whether it holds any of ``words`` (gathered before)."""
     marks = np.zeros(size, dtype=bool)
-    for number, term in enumerate(gathered.terms):
-        if term in words:
-            marks[gathered.rows[gathered.bounds[number] : gathered.bounds[number + 1]]] = True
+    gathered.mark(marks, set(words))
     return marks
 
 

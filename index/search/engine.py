@@ -449,6 +449,22 @@ class Gathered:
         """Return, for each posting, the index of its term in ``terms``."""
         return np.repeat(np.arange(len(self.terms)), np.diff(self.bounds))
 
+    def mark(self, rows: np.ndarray, terms: set[str]) -> None:
+        """Set ``rows[r]`` (bool per global row) for every row holding one of ``terms``."""
+        for number, term in enumerate(self.terms):
+            if term in terms:
+                rows[self.rows[self.bounds[number] : self.bounds[number + 1]]] = True
+
+    def restricted(self, rows: np.ndarray) -> Gathered:
+        """Return these postings with only the rows where ``rows`` (bool per global row)
+        is set; every term stays, with no postings when none of its rows is kept."""
+        keep = rows[self.rows]
+        if keep.all():
+            return self
+        per_term = np.bincount(self.term_index()[keep], minlength=len(self.terms))
+        bounds = np.concatenate([[0], np.cumsum(per_term)]).astype(np.int64)
+        return Gathered(self.terms, self.ids, self.rows[keep], self.tf[keep], bounds)
+
 
 def _offsets(segments: Sequence[Segment], space: str) -> np.ndarray:
     counts = [segment.rows(space) for segment in segments]
