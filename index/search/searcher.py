@@ -80,7 +80,10 @@ class Searcher:
         live_years = np.unique(self.passage_years[index.live["passages"]]) if len(self.passage_years) else ()
         self.years_covered = frozenset(int(year) for year in live_years if year)
         with Session(engine) as session:
-            self.doc_places = dict(session.exec(select(Document.id, Document.place)).all())
+            # Titles and places of this generation's documents, for the passages shown
+            # (a join per answer cost half its database read).
+            self.documents = {doc_id: (title, place) for doc_id, title, place in session.exec(_DOCUMENTS)}
+            self.doc_places = {doc_id: place for doc_id, (_, place) in self.documents.items()}
             newest = session.exec(select(func.max(Document.year))).one()
         self.interpreter = QueryInterpreter(
             index, tokenizer, newest, lambda n: lucene_idf(len(self), n), ranking.abbreviations, ranking.typos
@@ -271,30 +274,37 @@ class Searcher:
         if not ids:
             return {}
         with self.engine.connect() as connection:
-            return read_passages(connection, ids)
+            return read_passages(connection, ids, self.documents)
 
 
-def read_passages(connection: Connection, ids: list[int], driver: bool = True) -> dict[int, PassageView]:
-    """Return the passages of ``ids`` (store ids) that exist, by id (see
-    :func:`index.store.engine.rows_by_ids` for ``driver``)."""
+def read_passages(
+    connection: Connection, ids: list[int], documents: dict[str, tuple[str, str | None]], driver: bool = True
+) -> dict[int, PassageView]:
+    """Return the passages of ``ids`` (store ids) that exist, by id.
+
+    Args:
+        documents: document id -> (title, place) of the documents known already; the
+            others' are read from the store.
+        driver: see :func:`index.store.engine.rows_by_ids`.
+    """
     rows = rows_by_ids(connection, _PASSAGES_BY_ID, ids, driver)
+    missing = sorted({doc_id for _, doc_id, *_ in rows} - set(documents))
+    if missing:
+        found = connection.execute(_DOCUMENTS.where(Document.id.in_(missing))).all()
+        documents = {**documents, **{doc_id: (title, place) for doc_id, title, place in found}}
     return {
-        pid: PassageView(pid, doc_id, title, year, split_section(section), ordinal, text, place)
-        for pid, doc_id, title, year, section, ordinal, text, place in rows
-    }
+        pid: PassageView(pid, doc_id, documents[doc_id][0], year, split_section(section), ordinal, text,
+                         documents[doc_id][1])
+        for pid, doc_id, year, section, ordinal, text in rows
+    }  # fmt: skip
 
 
 # Built once: a statement built per call (with one bound parameter per id) cost three
 # times the database read itself.
-_PASSAGE_COLUMNS = (
-    Passage.id, Passage.doc_id, Document.title, Passage.year, Passage.section, Passage.ordinal, Passage.text,
-    Document.place,
-)  # fmt: skip
-_PASSAGES_BY_ID = (
-    select(*_PASSAGE_COLUMNS)
-    .join(Document, Passage.doc_id == Document.id)
-    .where(Passage.id.in_(bindparam("ids", expanding=True)))
-)
+_PASSAGES_BY_ID = select(
+    Passage.id, Passage.doc_id, Passage.year, Passage.section, Passage.ordinal, Passage.text
+).where(Passage.id.in_(bindparam("ids", expanding=True)))
+_DOCUMENTS = select(Document.id, Document.title, Document.place)
 
 
 class _Contributions:
