@@ -12,7 +12,7 @@ from sqlmodel import Session, func, select
 
 from index.ingest.sync import FILE_HASHES
 from index.search import engine
-from index.search.engine import BM25Parameters, field_scores, open_index
+from index.search.engine import BM25Parameters, field_scores, open_index, top_k
 from index.search.reference import build_bm25
 from index.settings import RankingSettings
 from index.store.models import Document, IndexState, Passage, Target
@@ -190,3 +190,12 @@ def test_a_reload_in_a_worker_process_reports_progress_and_swaps(tmp_path, seed_
         library.close()
     assert report.added == ["新.txt"] and seen == [(1, 1, "新.txt")]
     assert library.search("口袋公园")[0].passage.doc_id == "新.txt"
+
+
+def test_top_k_is_the_best_rows_in_order_with_ties_by_row():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        scores = rng.integers(0, 4, size=60).astype(float) * (rng.random(60) < 0.3)  # mostly zero, many ties
+        k = int(rng.integers(1, 20))
+        expected = np.lexsort((np.arange(60), -scores))[:k]  # best first, then row order
+        assert np.array_equal(top_k(scores, k), expected)

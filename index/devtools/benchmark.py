@@ -5,8 +5,10 @@ corpus of perturbed copies of real reports (figures renumbered, sentences rotate
 no two files are the same), ingests it, and prints one JSON object per size with:
 
 - ingest: cold ingest seconds, reports and passages per second;
-- search: p50/p95 ms of :meth:`Library.search` over the judged questions, and of bm25s
-  (``bm25s.BM25``, method ``lucene``) given the same word tokens, and their ratio;
+- search: p50/p95 ms of :meth:`Library.search` over the judged questions (k = 10) in
+  the process that built the index and, ``served_search_*``, in a new process that only
+  opened it, as the bot serves; and of bm25s (``bm25s.BM25``, method ``lucene``) given
+  the same word tokens, and their ratio;
 - ledger: p50/p99 ms of /target keyword lookups and of figures for number questions;
 - open: cold start of ``bureau-bot search`` in a new process (seconds, CPU seconds),
   and the resident memory after opening the index (MB);
@@ -136,7 +138,7 @@ def run_size(passages: int, work: Path, rounds: int) -> dict:
     unchanged, _ = timed(library.reload)
     (corpus / "zz_new.txt").write_text(perturb(source_reports()[0][1], random.Random(99), 99999), encoding="utf-8")
     one_new, added = timed(library.reload)
-    probe = open_probe(work)
+    probe = open_probe(work) | served_probe(work, rounds)
     return {
         "passages": report.passages if report else None,
         "reports": files,
@@ -194,7 +196,7 @@ def compare_bm25s(library: Library, asked: list[str], rounds: int) -> tuple[list
 
     Returns (our ms, bm25s ms); bm25s's list is empty when it is not installed.
     """
-    from index.search.engine import field_scores
+    from index.search.engine import field_scores, top_k
 
     searcher = library.serving
     known = searcher.index.vocabularies["word"]
@@ -206,8 +208,7 @@ def compare_bm25s(library: Library, asked: list[str], rounds: int) -> tuple[list
     for _ in range(rounds):
         for query in queries:
             started = time.perf_counter()
-            scores = field_scores(searcher.index, "word", query, searcher.parameters)
-            scores.argpartition(-10)[-10:]  # the top 10, as bm25s.retrieve returns them
+            top_k(field_scores(searcher.index, "word", query, searcher.parameters), 10)  # as bm25s.retrieve
             ours.append((time.perf_counter() - started) * 1000)
     try:
         import bm25s
@@ -240,6 +241,32 @@ def open_probe(work: Path) -> dict:
         "print(json.dumps({'cold_start_seconds':round(time.perf_counter()-t,2),"
         "'cold_start_cpu_seconds':round(u.ru_utime+u.ru_stime,2),'rss_after_open_mb':round(rss,1)}))\n"
     )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_DIR, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def served_search(work: Path, rounds: int) -> dict:
+    """Time the judged questions (k = 10) as a server answers them: in this process,
+    which only opened the index and built its word tables, as the bot does before
+    serving (the ingest's process carries the heap of a whole build)."""
+    settings = IndexSettings(corpus_dir=work / "corpus", storage_url=f"sqlite:///{work / 'store.db'}")
+    library = Library(settings, notice=lambda message: None)
+    library.open()
+    library.serving.interpreter.prepare()
+    asked = questions()
+    timings = [[timed(library.search, q, 10)[0] for q in asked] for _ in range(rounds)]
+    every = [t for one in timings for t in one]
+    return {
+        "served_search_ms_p50": percentile(every, 0.5),
+        "served_search_ms_p95": percentile(every, 0.95),
+        "served_search_first_pass_ms_p50": percentile(timings[0], 0.5),
+    }
+
+
+def served_probe(work: Path, rounds: int) -> dict:
+    """Run :func:`served_search` in a new process; return its figures."""
+    code = f"import json;from pathlib import Path;from index.devtools.benchmark import served_search as s;" \
+        f"print(json.dumps(s(Path({str(work)!r}),{rounds})))"  # fmt: skip
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_DIR, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -914,55 +914,35 @@ def plus_constant(term_idfs: np.ndarray, p: BM25Parameters) -> float:
     return float(np.sum(term_idfs) * p.delta) if p.variant == "plus" else 0.0
 
 
-TermPostings = dict[str, tuple[np.ndarray, np.ndarray]]
-
-
-def term_postings(index: SparseIndex, field_name: str, terms: Iterable[str]) -> TermPostings:
-    """Return (global rows ascending, tf) of each distinct term the field knows."""
-    found = {}
-    for term in dict.fromkeys(terms):
-        number = index.term_id(field_name, term)
-        if number is not None:
-            found[term] = index.postings(field_name, number)
-    return found
-
-
-def bm25_scores(index: SparseIndex, field_name: str, postings: TermPostings, p: BM25Parameters) -> np.ndarray:
-    """Return the BM25 score of every global row of the field's space for the terms of
-    ``postings`` (from :func:`term_postings`), as rank-bm25's ``get_scores`` gives it."""
+def field_scores(index: SparseIndex, field_name: str, terms: Iterable[str], p: BM25Parameters) -> np.ndarray:
+    """Return the BM25 score of every global row of the field's space (0 for deleted
+    rows) for the distinct ``terms``, as rank-bm25's ``get_scores`` gives it: one
+    gather of their postings, one vectorised formula, one sum per row."""
     space = SPACE_OF[field_name]
     stats = index.stats[field_name]
-    ids = np.array([index.term_id(field_name, term) for term in postings], dtype=np.int64)
-    idfs = idf(stats, ids, p)
-    lengths = index.lengths[field_name]
-    row_parts, weight_parts = [], []
-    for (rows, tf), term_idf in zip(postings.values(), idfs, strict=True):
-        if term_idf != 0 and len(rows):
-            row_parts.append(rows)
-            tf64, lengths64 = tf.astype(np.float64), lengths[rows].astype(np.float64)
-            weight_parts.append(bm25_weights(tf64, lengths64, term_idf, stats, p))
-    size = index.rows(space)
-    if row_parts:
-        scores = np.bincount(np.concatenate(row_parts), np.concatenate(weight_parts), minlength=size)
-    else:
-        scores = np.zeros(size, dtype=np.float64)
+    gathered = index.gather(field_name, terms)
+    idfs = idf(stats, gathered.ids, p)
+    lengths = index.lengths[field_name][gathered.rows].astype(np.float64)
+    weights = bm25_weights(gathered.tf, lengths, idfs[gathered.term_index()], stats, p)
+    scores = np.bincount(gathered.rows, weights, minlength=index.rows(space)).astype(np.float64, copy=False)
     constant = plus_constant(idfs, p)
-    if constant:
+    if constant:  # BM25+ gives every row idf x delta; deleted rows get nothing
         scores += constant
-    scores[~index.live[space]] = 0.0
+        scores[~index.live[space]] = 0.0
     return scores
 
 
-def field_scores(index: SparseIndex, field_name: str, terms: Iterable[str], p: BM25Parameters) -> np.ndarray:
-    """Return the BM25 score of every global row for distinct ``terms`` (see :func:`bm25_scores`)."""
-    return bm25_scores(index, field_name, term_postings(index, field_name, terms), p)
-
-
-def rows_holding(index: SparseIndex, field_name: str, terms: Iterable[str]) -> np.ndarray:
-    """Return the sorted global rows (live) that hold any of ``terms`` in a field."""
-    parts = [
-        index.postings(field_name, number)[0]
-        for term in set(terms)
-        if (number := index.term_id(field_name, term)) is not None
-    ]
-    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Return the rows of the ``k`` highest scores, best first (equal scores in row
+    order), choosing among the rows that score at all: ``argpartition`` over the whole
+    array slows down tenfold when most of it is zero (about 10 ms at 200k rows against
+    1 ms for the scores). Rows scoring 0 fill the list only when fewer than ``k`` score."""
+    scored = np.flatnonzero(scores > 0)
+    if len(scored) > k:  # every row at or above the k-th score, so ties keep row order
+        threshold = -np.partition(-scores[scored], k - 1)[k - 1]
+        scored = scored[scores[scored] >= threshold]
+    best = scored[np.lexsort((scored, -scores[scored]))][:k]
+    if len(best) < k:
+        rest = np.flatnonzero(scores <= 0)[: k - len(best)]
+        best = np.concatenate([best, rest])
+    return best
