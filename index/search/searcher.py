@@ -14,7 +14,11 @@ a question's score for a passage combines them per concept (see
     score   = (sum of concepts + bigram_weight x bigram-field BM25) x steering
 
 where steering is ``1 + place_boost`` for a passage of a document about the place the
-question names and ``1 + year_boost`` for a passage about the year it names.
+question names and ``1 + year_boost`` for a passage about the year it names. The best
+``k x FETCH_FACTOR`` are then re-ranked by what they state: a figure for a number
+question (``NUMBER_BOOST``), a figure of the kind and unit asked in the ledger
+(``KIND_BOOST``), the months asked (``PERIOD_BOOST``). Passages that cannot reach the
+coverage threshold (they hold no word of the weightier concepts) are never scored.
 """
 
 from __future__ import annotations
