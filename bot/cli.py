@@ -21,7 +21,15 @@ from bot.render.answers import reading_notes
 from bot.render.figures import render_target_line
 from bot.render.markup import html_to_text
 from bot.replies import Responder
-from index.api import FIGURE_KINDS, OVERRIDES_FILE, IndexFailure, Library, evaluate_figures, evaluate_retrieval
+from index.api import (
+    FIGURE_KINDS,
+    OVERRIDES_FILE,
+    IndexFailure,
+    Library,
+    evaluate_figures,
+    evaluate_retrieval,
+    keep_freed_memory,
+)
 
 DESCRIPTION = "Cited answers from a housing bureau's work reports."
 CONFIG_HELP = "config file (default: ./config.toml); before or after the sub-command"
@@ -38,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"错误：{error}", file=sys.stderr)
         return 2
     configure_logging(config.logging, to_stderr=args.command is _run)
+    keep_freed_memory()  # large per-question arrays from the heap, not fresh pages each time
     try:
         status = args.command(args, config)
         sys.stdout.flush()

@@ -34,7 +34,7 @@ from index.ingest.overrides import OVERRIDES_FILE
 from index.ingest.passages import PassageLimits
 from index.ingest.readers import SUPPORTED_SUFFIXES
 from index.ingest.sync import Progress, ReloadReport
-from index.library import Library
+from index.library import Library, keep_freed_memory
 from index.search.results import Answer, Hit, PassageView
 from index.settings import BM25_VARIANTS, DEFAULT_MAX_FILE_BYTES, MEGABYTE, IndexSettings, RankingSettings
 from index.store.engine import open_database
@@ -79,6 +79,7 @@ __all__ = [
     "evaluate_figures",
     "evaluate_retrieval",
     "index_form",
+    "keep_freed_memory",
     "open_database",
     "parse_target_query",
 ]

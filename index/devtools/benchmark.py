@@ -42,7 +42,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from index.api import IndexSettings, Library
+from index.api import IndexSettings, Library, keep_freed_memory
 from index.ingest.readers import SUPPORTED_SUFFIXES, read_document
 from index.store.models import Passage
 
@@ -248,7 +248,9 @@ def open_probe(work: Path) -> dict:
 def served_search(work: Path, rounds: int) -> dict:
     """Time the judged questions (k = 10) as a server answers them: in this process,
     which only opened the index and built its word tables, as the bot does before
-    serving (the ingest's process carries the heap of a whole build)."""
+    serving (the ingest's process carries the heap of a whole build), with the
+    allocator set as ``bureau-bot`` sets it (:func:`index.library.keep_freed_memory`)."""
+    keep_freed_memory()  # as bureau-bot does
     settings = IndexSettings(corpus_dir=work / "corpus", storage_url=f"sqlite:///{work / 'store.db'}")
     library = Library(settings, notice=lambda message: None)
     library.open()
