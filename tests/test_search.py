@@ -148,17 +148,17 @@ def test_the_best_window_equals_a_full_stable_sort_cut():
 
 
 def test_only_the_lightest_concepts_under_the_threshold_are_not_essential():
-    concepts = [Concept(word, (), (), (), "corpus", weight) for word, weight in [("a", 1.0), ("b", 5.0), ("c", 1.0)]]
-    concepts.append(Concept("d", (), (), (), "corpus", 10.0))
-    # 0.35 of 17 is 5.95: a passage holding only a and c (2.0) can never be accepted.
-    assert [c.word for c in _essential(tuple(concepts), 0.35)] == ["b", "d"]
-    assert [c.word for c in _essential(tuple(concepts), 0.0)] == ["a", "b", "c", "d"]
+    concepts = tuple(Concept(word, (), (), (), "corpus", 1.0) for word in "abcd")
+    # Weights 1, 5, 1, 10 and a threshold of 0.35 x 17 = 5.95: a passage holding only a
+    # and c (2.0) can never reach it; one holding b can.
+    assert [c.word for c in _essential(concepts, [1.0, 5.0, 1.0, 10.0], 5.95)] == ["b", "d"]
+    assert [c.word for c in _essential(concepts, [1.0, 5.0, 1.0, 10.0], 0.0)] == ["a", "b", "c", "d"]
 
 
 @pytest.mark.parametrize("question", [q.question for q in QUESTIONS] + ["老旧小区改造工作情况怎么样", "燃气"])
 def test_pruning_to_the_essential_concepts_changes_no_answer(seed_index, monkeypatch, question):
     pruned = seed_index.answer(question, k=10)
-    monkeypatch.setattr(searcher, "_essential", lambda concepts, share: list(concepts))  # every passage scored
+    monkeypatch.setattr(searcher, "_essential", lambda concepts, weights, threshold: list(concepts))  # score all
     every = seed_index.answer(question, k=10)
     assert [(h.passage.id, h.score, h.coverage) for h in pruned.hits] == [
         (h.passage.id, h.score, h.coverage) for h in every.hits

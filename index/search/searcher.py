@@ -137,14 +137,27 @@ class Searcher:
         # Candidates and each row's place among them through one mark per row: linear in
         # the corpus and the postings, where a sort-based np.unique was the query's cost.
         held = np.zeros(self.index.rows("passages"), dtype=bool)
+        # In units of the IDF of the rarest possible word, so the threshold means the same
+        # in a corpus of 50 passages and of 200,000.
+        rarest = lucene_idf(len(self), 0)
+        required = []  # concepts a passage must hold a word of to be accepted, per threshold
         if self.ranking.min_coverage > 0:
-            # Only a passage holding a word of the weightier concepts can reach the
-            # coverage threshold (the "essential" terms of MaxScore, Turtle & Flood 1995):
-            # the others' postings (工作, 建设: 94 % of the candidates at 20k passages)
-            # are kept only where such a passage is. The answer is the same.
-            essential = _essential(concepts, self.ranking.min_coverage)
-            words.mark(held, {t for c in essential for t in (*(f for f, _ in c.forms), *c.parts)})
-            bigrams.mark(held, {g for c in essential for g in c.bigrams})
+            total = sum(c.weight for c in concepts)
+            required.append(_essential(concepts, [c.weight for c in concepts], self.ranking.min_coverage * total))
+        reachable = self.ranking.min_evidence * rarest - sum(p.weight for p in plan.phrases)
+        if self.ranking.min_evidence > 0 and reachable > 0:
+            required.append(_essential(concepts, [c.weight * c.specificity for c in concepts], reachable))
+        if required:
+            # A passage holding no word of the weightier concepts cannot reach the threshold
+            # (the "essential" terms of MaxScore, Turtle & Flood 1995): the other words'
+            # postings (工作, 建设) are kept only where such a passage is. The answer is the
+            # same; the passages scored at 20k are a fifth of those holding any word.
+            held[:] = True
+            for essential in required:
+                marks = np.zeros(len(held), dtype=bool)
+                words.mark(marks, {t for c in essential for t in (*(f for f, _ in c.forms), *c.parts)})
+                bigrams.mark(marks, {g for c in essential for g in c.bigrams})
+                held &= marks
             words, bigrams = words.restricted(held), bigrams.restricted(held)
         else:
             held[words.rows] = True
@@ -185,9 +198,6 @@ class Searcher:
             scores += self.ranking.bigram_weight * spread[fused_slot]
         concept_weights = np.array([c.weight for c in concepts])
         coverage = concept_weights @ credits / concept_weights.sum()
-        # In units of the IDF of the rarest possible word, so the threshold means the same
-        # in a corpus of 50 passages and of 200,000.
-        rarest = lucene_idf(len(self), 0)
         evidence = (concept_weights * np.array([c.specificity for c in concepts])) @ credits / rarest
         for number, phrase in enumerate(plan.phrases):
             slot = phrase_slot + number
@@ -396,19 +406,19 @@ class _PassageFigures:
         return np.bincount(owner[wanted], minlength=len(rows)) > 0
 
 
-def _essential(concepts: tuple[Concept, ...], min_coverage: float) -> list[Concept]:
-    """The concepts a passage must hold a word of to reach ``min_coverage``: all but the
-    lightest ones whose weights together stay under the threshold (a passage holding
-    only those covers less than ``min_coverage`` even with full credit for each)."""
-    total = sum(c.weight for c in concepts)
-    below = min_coverage * total * (1 - 1e-9)  # strictly under, whatever the rounding
+def _essential(concepts: tuple[Concept, ...], weights: list[float], threshold: float) -> list[Concept]:
+    """The concepts a passage must hold a word of to reach ``threshold``: all but the
+    lightest ones whose ``weights`` (a concept's most a passage can get from it)
+    together stay under it, so that a passage holding only those falls short even with
+    full credit for each."""
+    below = threshold * (1 - 1e-9)  # strictly under, whatever the rounding
     light, weight = set(), 0.0
-    for concept in sorted(concepts, key=lambda c: c.weight):
-        if weight + concept.weight >= below:
+    for number in sorted(range(len(concepts)), key=lambda n: weights[n]):
+        if weight + weights[number] >= below:
             break
-        light.add(id(concept))
-        weight += concept.weight
-    return [c for c in concepts if id(c) not in light]
+        light.add(number)
+        weight += weights[number]
+    return [c for number, c in enumerate(concepts) if number not in light]
 
 
 def _best(picked: np.ndarray, scores: np.ndarray, count: int) -> np.ndarray:
