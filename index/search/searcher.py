@@ -151,7 +151,7 @@ class Searcher:
             # A passage holding no word of the weightier concepts cannot reach the threshold
             # (the "essential" terms of MaxScore, Turtle & Flood 1995): the other words'
             # postings (工作, 建设) are kept only where such a passage is. The answer is the
-            # same; the passages scored at 20k are a fifth of those holding any word.
+            # same; at 20k passages a third of those holding any word are scored.
             held[:] = True
             for essential in required:
                 marks = np.zeros(len(held), dtype=bool)
