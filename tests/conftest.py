@@ -6,9 +6,11 @@ of the folder and of the built store, so only the tests about building pay for i
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
+import docx
 import pytest
 
 from index.api import IndexSettings, Library
@@ -87,3 +89,13 @@ def fresh_seed_corpus(tmp_path: Path) -> Path:
     """A writable copy of the seed reports with no store yet."""
     shutil.copytree(SEED_DIR, tmp_path / "corpus")
     return tmp_path / "corpus"
+
+
+def docx_bytes(*paragraphs: str) -> bytes:
+    """A real .docx (python-docx) holding ``paragraphs`` in order."""
+    document = docx.Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
 import sys
 import threading
 import time
 from email.parser import BytesParser
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from tests.conftest import PROJECT_DIR
 from tests.telegram_html import assert_telegram_html
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "住建助手", "username": "bureau_bot"}
@@ -236,3 +240,21 @@ def _check_message(parameters: dict[str, Any]) -> str | None:
             if len(button.get("callback_data", "").encode()) > 64:
                 return "BUTTON_DATA_INVALID"
     return None
+
+
+def bot_run_command(config: Path) -> list[str]:
+    """The command line that runs the bot (``bureau-bot run``) from this checkout."""
+    return [sys.executable, "-m", "bot", "run", "--config", str(config)]
+
+
+def bot_environment(token: str) -> dict[str, str]:
+    """This process's environment with the bot token and this checkout importable."""
+    return os.environ | {"TELEGRAM_BOT_TOKEN": token, "PYTHONPATH": str(PROJECT_DIR)}
+
+
+def start_bot(config: Path, token: str, cwd: Path, stdout=subprocess.PIPE) -> subprocess.Popen:
+    """Start the real bot in a new process against the Bot API ``config`` names; its
+    standard error is a pipe, for the one-line errors tests read."""
+    return subprocess.Popen(
+        bot_run_command(config), cwd=cwd, env=bot_environment(token), stdout=stdout, stderr=subprocess.PIPE, text=True
+    )

@@ -20,7 +20,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from index.api import IndexSettings, Library
 from index.devtools.benchmark import generate_corpus, percentile, questions
-from tests.fake_bot_api import FakeBotApi, text_update
+from tests.fake_bot_api import FakeBotApi, start_bot, text_update
 
 TOKEN = "123456:LOAD-TEST"
 ADMIN = 900
@@ -66,15 +65,7 @@ def run(work: Path, users: int, per_user: int, reports: int) -> None:
         "rate_limit_per_minute = 1000\n",
         encoding="utf-8",
     )
-    environment = os.environ | {"TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONPATH": str(PROJECT_DIR)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--config", str(config)],
-        cwd=work,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_bot(config, TOKEN, cwd=work, stdout=subprocess.DEVNULL)
     try:
         api.wait_for("getUpdates", timeout=120)
         for path in new_reports:

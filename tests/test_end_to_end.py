@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PROJECT_DIR, STORE_NAME, copy_store
-from tests.fake_bot_api import FakeBotApi, text_update
+from tests.fake_bot_api import FakeBotApi, bot_environment, bot_run_command, start_bot, text_update
 
 TOKEN = "123456:END-TO-END"
 ADMIN, STAFF, STRANGER = 900, 1001, 2002
@@ -58,15 +56,7 @@ def running_bot(tmp_path: Path, seed_store: Path):
         f"admins = [{ADMIN}]\nallowed_users = [{STAFF}]\n",
         encoding="utf-8",
     )
-    environment = os.environ | {"TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONPATH": str(PROJECT_DIR)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--config", str(config)],
-        cwd=tmp_path,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_bot(config, TOKEN, cwd=tmp_path)
     try:
         api.wait_for("getUpdates", timeout=90)
         yield api, process, corpus
@@ -154,8 +144,8 @@ def test_run_with_rejected_token_exits_with_one_line(tmp_path: Path):
         config.write_text(f"[telegram]\nbase_url = '{api.base_url}'\nbase_file_url = '{api.base_file_url}'\n")
         shutil.copytree(PROJECT_DIR / "corpus", tmp_path / "corpus")
         result = subprocess.run(
-            [sys.executable, "-m", "bot", "run", "--config", str(config)],
-            env=os.environ | {"TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONPATH": str(PROJECT_DIR)},
+            bot_run_command(config),
+            env=bot_environment(TOKEN),
             capture_output=True,
             text=True,
             timeout=120,

@@ -11,7 +11,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import docx
 import pytest
 from sqlmodel import Session, select
 
@@ -20,18 +19,9 @@ from index.api import CorpusAdmin, DocumentReadError
 from index.ingest.corpus_files import MAX_NAME_BYTES, safe_file_name
 from index.ingest.readers import extract_text
 from index.store.models import Passage
-from tests.conftest import PROJECT_DIR, open_library
+from tests.conftest import PROJECT_DIR, docx_bytes, open_library
 
 GOOD_REPORT = "区住建局2024年工作总结\n一、2024年工作回顾\n全年新建口袋公园9个，改造背街小巷12条。\n"
-
-
-def docx_bytes(*paragraphs: str) -> bytes:
-    document = docx.Document()
-    for paragraph in paragraphs:
-        document.add_paragraph(paragraph)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
 
 
 def truncated_docx() -> bytes:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import io
 import sqlite3
 
-import docx
 import pytest
 import pytest_asyncio
 
@@ -16,7 +14,7 @@ from bot.keyboards import CALLBACK_DATA_LIMIT
 from bot.render.texts import APOLOGY_TEXT, BUTTON_EXPIRED_TEXT
 from bot.telegram_app import build_application
 from index.api import Library
-from tests.conftest import open_library
+from tests.conftest import docx_bytes, open_library
 from tests.telegram_fakes import RecordingRequest, callback_update, document_update, message_update
 from tests.telegram_html import assert_telegram_html
 
@@ -302,19 +300,10 @@ async def test_reload_reports_changes(admin_telegram):
     assert "新增 1" in text and "新增：新报告.txt" in text and "个数字" in text
 
 
-def _docx_bytes(*paragraphs: str) -> bytes:
-    document = docx.Document()
-    for paragraph in paragraphs:
-        document.add_paragraph(paragraph)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
 @pytest.mark.asyncio
 async def test_admin_upload_is_saved_safely_and_indexed(admin_telegram):
     application, request, live = admin_telegram
-    content = _docx_bytes("区住建局2024年工作总结", "一、2024年工作回顾", "全年新建口袋公园9个，改造背街小巷12条。")
+    content = docx_bytes("区住建局2024年工作总结", "一、2024年工作回顾", "全年新建口袋公园9个，改造背街小巷12条。")
     request.files["f1"] = content
     replies = await send(
         admin_telegram, document_update(application.bot, "f1", "../../2024总结.docx", len(content), ADMIN)
@@ -325,7 +314,7 @@ async def test_admin_upload_is_saved_safely_and_indexed(admin_telegram):
     assert (live.settings.corpus_dir / "2024总结.docx").read_bytes() == content
     assert live.search("口袋公园")[0].passage.doc_id == "2024总结.docx"
 
-    again = _docx_bytes("区住建局2024年工作总结", "一、2024年工作回顾", "全年新建口袋公园11个。")
+    again = docx_bytes("区住建局2024年工作总结", "一、2024年工作回顾", "全年新建口袋公园11个。")
     request.files["f2"] = again
     replies = await send(admin_telegram, document_update(application.bot, "f2", "2024总结.docx", len(again), ADMIN))
     assert "旧文件已移到" in replies[-1]["text"]

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import re
 
+from index.figures.spans import PREFIX_QUALIFIERS
 from index.text.normalize import index_form
 from index.text.segmentation import dictionary_tags
 
 INDICATOR_MAX_CHARS = 18
 _LEFT_BOUNDARY = re.compile(r"[,;:。!?]")  # not 、: "完成整治农村C、D级危旧房" is one phrase
-_PREFIX_QUALIFIER = re.compile(r"(不少于|不低于|不超过|超过|超出|至少|高于|低于|约|近|逾|超)(?:为|合|计|达)?$")
+# A figure's qualifier, or a comparison (超出, 超), ends the phrase before it.
+_PREFIX_QUALIFIER = re.compile(f"({'|'.join((*PREFIX_QUALIFIERS, '超出', '超'))})(?:为|合|计|达)?$")
 _LEADING_JUNK = re.compile(
     r"^(?:[一二三四五六七八九十]{1,3}[是要]|其中|另外|同时|截至目前|目前|截至[^,]{0,8}?(?:底|日)|全年|今年|年内|年底前|"
     r"上半年|下半年|\d{4}年|(?:\d{1,2}|[xX*]+)-(?:\d{1,2}|[xX*]+)月|第?[一二三四]季度|共计|合计|累计|共|已经|已|计划|"

@@ -40,7 +40,8 @@ _MISSING = re.compile(
     r"(?=[,.;:。、的)]|$|亩|%))"
 )
 # Words before a figure that bound it (约1500户, 超过5200亿元); 至少 is read as 不少于.
-_PREFIX_QUALIFIER = re.compile(r"(不少于|不低于|不超过|超过|至少|高于|低于|约|近|逾)(?:为|合|计|达)?$")
+PREFIX_QUALIFIERS = ("不少于", "不低于", "不超过", "超过", "至少", "高于", "低于", "约", "近", "逾")
+_PREFIX_QUALIFIER = re.compile(f"({'|'.join(PREFIX_QUALIFIERS)})(?:为|合|计|达)?$")
 _SUFFIX_QUALIFIER = re.compile(r"^(以上|以下|以内|左右)")
 _QUOTED = re.compile(r"“[^“”]{1,10}”|\"[^\"]{1,10}\"")
 # A count of kinds or aspects, not of things: 三个方面, 两项指标, 九项机制, 四个层面.
