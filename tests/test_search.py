@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from index.devtools.evaluation import evaluate, load_questions
 from index.search import searcher
@@ -135,6 +137,16 @@ def test_passages_read_through_the_driver_equal_the_sqlalchemy_statement(seed_in
         portable = read_passages(connection, ids, {}, driver=False)  # titles and places read from the store
     assert direct == portable and sorted(direct) == sorted(ids[:-1])  # an unknown id is left out
     assert all(view.text and view.doc_title for view in direct.values())
+
+
+def test_a_driver_error_in_a_passage_read_is_a_sqlalchemy_error(tmp_path):
+    # The read goes past SQLAlchemy to the driver's cursor; a damaged or foreign store
+    # must still raise SQLAlchemy's error, which the front ends turn into one line.
+    engine = create_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    with engine.connect() as connection:
+        connection.execute(text("CREATE TABLE unrelated (x INTEGER)"))
+        with pytest.raises(DBAPIError, match="no such table: passage"):
+            read_passages(connection, [1, 2], {})
 
 
 def test_the_best_window_equals_a_full_stable_sort_cut():

@@ -3,12 +3,17 @@ found", place and year steering, near-duplicates, long questions, months and fig
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 import pytest
+from sqlmodel import Session, select
 
 from index.api import RankingSettings
+from index.search.near_copies import first_distinct
 from index.search.vocabulary import AbbreviationTable, TypoTable, component_words
+from index.store.models import Passage
+from index.text.normalize import index_form
 from index.text.periods import month_ranges
 from tests.conftest import open_library
 
@@ -172,6 +177,35 @@ def test_a_copied_passage_appears_once(tmp_path):
     assert sum("2900个" in t for t in texts) == 1
     both = open_library(tmp_path / "b", corpus, ranking=replace(RankingSettings(), deduplicate=False))
     assert sum("2900个" in h.passage.text for h in both.search("山东老旧小区开工", k=5)) == 2
+
+
+def _string_shingle_choice(texts, threshold, limit):
+    """The definition, with sets of 3-character strings."""
+    kept, kept_sets = [], []
+    for number, text in enumerate(texts):
+        text = "".join(text.split())
+        shingles = {text[i : i + 3] for i in range(max(1, len(text) - 2))}
+        overlaps = [len(shingles & other) / max(1, min(len(shingles), len(other))) for other in kept_sets]
+        if all(overlap < threshold for overlap in overlaps):
+            kept.append(number)
+            kept_sets.append(shingles)
+            if len(kept) == limit:
+                break
+    return kept
+
+
+def test_near_copies_by_integer_shingles_equal_the_string_definition(seed_index):
+    rng = random.Random(5)
+    with Session(seed_index.engine) as session:
+        texts = [index_form(text) for text in session.exec(select(Passage.text))]
+    for _ in range(300):
+        picked = rng.sample(texts, 12)
+        # Near-copies: a passage with a few characters changed, cut short, spaced out.
+        picked += [t[: rng.randrange(len(t) + 1)] for t in picked[:4]]
+        picked += [t.replace("，", " ，") for t in picked[4:6]] + ["", "电梯", "改 造", "　"]
+        rng.shuffle(picked)
+        for threshold in (0.3, 0.7, 1.0):
+            assert first_distinct(picked, threshold, 8) == _string_shingle_choice(picked, threshold, 8)
 
 
 def test_months_are_compared_as_ranges():

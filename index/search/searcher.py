@@ -33,6 +33,7 @@ from index.figures.lookup import figure_places
 from index.figures.model import FIGURE_KINDS
 from index.figures.units import base_quantity
 from index.search.engine import BM25Parameters, Gathered, SparseIndex, bm25_weights, concat_ranges, idf
+from index.search.near_copies import first_distinct
 from index.search.results import Answer, Hit, PassageView, highlight_spans
 from index.search.understanding import PARTIAL_CREDIT, Concept, QueryInterpreter, QueryPlan
 from index.settings import RankingSettings
@@ -259,29 +260,22 @@ class Searcher:
         kind_factor = np.ones(len(window))
         if plan.asks_number and plan.kind:
             kind_factor += KIND_BOOST * self.figures.holding(candidates[window], plan.kind, plan.unit)
+        # A passage not in the store has gone from it since this generation was built.
+        rows = zip(window.tolist(), ids, kind_factor.tolist(), strict=True)
+        present = [(i, views[passage_id], factor) for i, passage_id, factor in rows if passage_id in views]
         fetched = []
-        for i, passage_id, factor in zip(window.tolist(), ids, kind_factor.tolist(), strict=True):
-            passage = views.get(passage_id)
-            if passage is not None:  # else gone from the store since this generation was built
-                # Folded here only when the text re-ranks it, else once it is shown.
-                folded = index_form(passage.text) if plan.asks_number or plan.months else None
-                boost = _text_boost(plan, folded) if folded is not None else 1.0
-                fetched.append((float(scores[i]) * boost * factor, i, passage, folded))
+        for i, passage, factor in present:
+            folded = index_form(passage.text)
+            boost = _text_boost(plan, folded) if plan.asks_number or plan.months else 1.0
+            fetched.append((float(scores[i]) * boost * factor, i, passage, folded))
         fetched.sort(key=lambda item: -item[0])  # stable: equal scores keep the ranking's order
+        if self.ranking.deduplicate:
+            fetched = [fetched[n] for n in first_distinct([f for *_, f in fetched], DUPLICATE_SIMILARITY, k)]
         hits: list[Hit] = []
-        kept: list[set[str]] = []
-        for score, i, passage, folded in fetched:
-            folded = index_form(passage.text) if folded is None else folded
-            if self.ranking.deduplicate:
-                shingles = _shingles(folded)
-                if any(_similarity(shingles, other) >= DUPLICATE_SIMILARITY for other in kept):
-                    continue
-                kept.append(shingles)
+        for score, i, passage, folded in fetched[:k]:
             spans = highlight_spans(passage.text, terms, folded)
             shown = (round(float(coverage[i]), 3), passage, spans, round(float(evidence[i]), 3))
             hits.append(Hit(len(hits) + 1, score, *shown))
-            if len(hits) == k:
-                break
         return hits
 
     def _passages(self, ids: list[int]) -> dict[int, PassageView]:
@@ -302,7 +296,7 @@ def read_passages(
         driver: see :func:`index.store.engine.rows_by_ids`.
     """
     rows = rows_by_ids(connection, _PASSAGES_BY_ID, ids, driver)
-    missing = sorted({doc_id for _, doc_id, *_ in rows} - set(documents))
+    missing = sorted({doc_id for _, doc_id, *_ in rows if doc_id not in documents})
     if missing:
         found = connection.execute(_DOCUMENTS.where(Document.id.in_(missing))).all()
         documents = {**documents, **{doc_id: (title, place) for doc_id, title, place in found}}
@@ -473,14 +467,3 @@ def _same_place(document_place: str, asked: str) -> bool:
         return True
     names = gazetteer()
     return names.expand(document_place) == asked or document_place == names.expand(asked)
-
-
-def _shingles(folded: str) -> set[str]:
-    folded = "".join(folded.split())
-    return {folded[i : i + 3] for i in range(max(1, len(folded) - 2))}
-
-
-def _similarity(left: set[str], right: set[str]) -> float:
-    """Overlap of two shingle sets relative to the smaller (a 导读 repeating the body
-    counts as a copy of it)."""
-    return len(left & right) / max(1, min(len(left), len(right)))
