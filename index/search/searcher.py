@@ -24,6 +24,7 @@ coverage threshold (they hold no word of the weightier concepts) are never score
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import numpy as np
 from sqlalchemy import Connection, Engine, bindparam
@@ -338,6 +339,7 @@ class _Contributions:
         self.size = size
         self.number = {term: number for number, term in enumerate(gathered.terms)}
         self.links: dict[bool, list[tuple[int, int, float]]] = {False: [], True: []}
+        self._linked: Counter[int] | None = None  # tokens per summed slot, counted once linking is done
 
     def link(self, token: str, slot: int, factor: float = 1.0, best: bool = False) -> None:
         """Send ``factor`` x the token's contribution to ``slot`` (nothing when the field
@@ -345,10 +347,13 @@ class _Contributions:
         number = self.number.get(token)
         if number is not None:
             self.links[best].append((number, slot, factor))
+            self._linked = None
 
     def linked(self, slot: int) -> int:
         """How many known tokens were sent to a summed slot."""
-        return sum(1 for _, to, _ in self.links[False] if to == slot)
+        if self._linked is None:
+            self._linked = Counter(to for _, to, _ in self.links[False])
+        return self._linked[slot]
 
     def best(self, slots: int) -> np.ndarray:
         """Return (slots x candidates): the largest contribution sent to each slot."""
