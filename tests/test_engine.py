@@ -14,10 +14,12 @@ from sqlmodel import Session, func, select
 from index.ingest.sync import FILE_HASHES
 from index.library import keep_freed_memory
 from index.search import engine
-from index.search.engine import BM25Parameters, field_scores, open_index, top_k
+from index.search.engine import BM25Parameters, TextColumn, field_scores, open_index, top_k
 from index.search.reference import build_bm25
+from index.search.searcher import read_passages
 from index.settings import RankingSettings
 from index.store.models import Document, IndexState, Passage, Target
+from index.text.normalize import index_form
 from tests.conftest import open_library, silent
 
 QUERIES = [
@@ -69,6 +71,22 @@ def test_added_changed_and_removed_reports_keep_the_scores_exact(tmp_path, seed_
     assert not index.live["passages"].all()  # the changed and removed reports' old rows are deleted
     assert_scores_equal_rank_bm25(library)
     assert_gather_equals_postings(index)
+    assert_passages_in_the_index_equal_the_store(library)
+
+
+def assert_passages_in_the_index_equal_the_store(library) -> None:
+    """Every live passage as an answer reads it from the index (text, section, ordinal,
+    year, document) equals the passage read from the store, and its plain flag says
+    whether its text is its own index form."""
+    searcher = library.serving
+    live = np.flatnonzero(searcher.index.live["passages"]).tolist()
+    texts = searcher.index.texts("passage_text", live)
+    views = searcher._views(live, texts)
+    with library.engine.connect() as connection:
+        stored = read_passages(connection, [v.id for v in views], {})
+    assert len(views) == len(stored) > 0 and all(view == stored[view.id] for view in views)
+    plain = searcher.passage_plain[live].tolist()
+    assert plain == [index_form(text) == text for text in texts]
 
 
 def assert_gather_equals_postings(index) -> None:
@@ -85,6 +103,30 @@ def assert_gather_equals_postings(index) -> None:
     assert np.array_equal(
         gathered.term_index()[gathered.bounds[2] : gathered.bounds[3]], [2] * (gathered.bounds[3] - gathered.bounds[2])
     )
+
+
+def test_traditional_and_full_width_passages_are_read_and_folded_from_the_index(tmp_path, seed_corpus):
+    report = (
+        "一、2024年重點工作\n全年完成既有住宅加裝電梯６０台，籌集保障性租賃住房８００套。\n"
+        "二、其他\n城市更新穩步推進。\n"
+    )
+    library = open_library(tmp_path, seed_corpus)
+    (seed_corpus / "繁體.txt").write_text(report, encoding="utf-8")
+    assert library.reload().added == ["繁體.txt"]
+    assert_passages_in_the_index_equal_the_store(library)
+    assert not library.serving.passage_plain.all()  # this report's passages need folding
+    hit = next(h for h in library.search("加装电梯完成了多少台", k=10) if "加裝電梯" in h.passage.text)
+    assert "加裝電梯" in [hit.passage.text[start:end] for start, end in hit.highlights]
+
+
+def test_text_columns_keep_every_string_through_take_and_concatenate():
+    strings = ["", "加装电梯60台", "é", "", "一、2024年 › （一）城市更新", "𠀀x"]
+    column = TextColumn.build(strings)
+    assert [column.get(r) for r in range(len(column))] == strings
+    picked = column.take(np.array([4, 0, 5, 1]))
+    assert [picked.get(r) for r in range(len(picked))] == [strings[4], "", strings[5], strings[1]]
+    joined = TextColumn.concatenate([picked, TextColumn.build([]), column])
+    assert [joined.get(r) for r in range(len(joined))] == [strings[4], "", strings[5], strings[1], *strings]
 
 
 def test_unchanged_reload_does_no_index_work(tmp_path, seed_corpus):
@@ -128,6 +170,7 @@ def test_many_small_reloads_merge_into_one_segment_with_the_same_scores(tmp_path
     index = library.serving.index
     assert len(index.segments) <= 2 and index.live["passages"].all()
     assert_scores_equal_rank_bm25(library)
+    assert_passages_in_the_index_equal_the_store(library)  # the texts went through the merge
     assert len({p.name for p in library.settings.index_folder.glob("seg-*")}) == len(index.segments)  # old ones gone
 
 
@@ -144,6 +187,9 @@ def test_index_files_are_plain_and_versioned(seed_index):
     with Session(seed_index.engine) as session:
         texts = [session.get(Passage, int(i)).text for i in ids]
     assert texts and all("加装电梯" in text for text in texts)
+    # The display text is there too, as UTF-8 bytes with offsets, readable without our code.
+    offsets, data = (np.load(segment / f"passage_text.{part}.npy") for part in ("offsets", "data"))
+    assert [data[offsets[r] : offsets[r + 1]].tobytes().decode("utf-8") for r in rows] == texts
 
 
 def test_a_store_ahead_of_its_index_files_is_rebuilt_on_open(tmp_path, seed_corpus):

@@ -540,7 +540,10 @@ def _replace(session: Session, parsed: ParsedDocument, ids: _Ids, writer: IndexW
         connection.execute(insert(Target), target_rows)
     if writer is not None:
         passages = zip(passage_ids, parsed.passages, strict=True)
-        rows = [(passage_id, p.year, p.tokens, _bigrams(p.section, p.text)) for passage_id, p in passages]
+        rows = [
+            (passage_id, p.ordinal, p.year, p.section, p.text, p.tokens, _bigrams(p.section, p.text))
+            for passage_id, p in passages
+        ]
         writer.add(parsed.id, rows, [_figure_row(row) for row in target_rows])
 
 
@@ -564,9 +567,9 @@ def _bigrams(section: str, text: str) -> list[str]:
 def _index_store(session: Session, writer: IndexWriter) -> None:
     """Give every document of the store (as the session sees it) to the index writer."""
     passages = session.exec(
-        select(Passage.id, Passage.doc_id, Passage.year, Passage.section, Passage.text, Passage.tokens).order_by(
-            Passage.doc_id, Passage.ordinal
-        )
+        select(
+            Passage.id, Passage.doc_id, Passage.ordinal, Passage.year, Passage.section, Passage.text, Passage.tokens
+        ).order_by(Passage.doc_id, Passage.ordinal)
     )
     figures = session.exec(
         select(
@@ -585,7 +588,8 @@ def _index_store(session: Session, writer: IndexWriter) -> None:
     pending = next(figure_groups, None)
     for doc_id, rows in itertools.groupby(passages, key=lambda row: row[1]):
         passage_rows = [
-            (pid, year, json.loads(tokens), _bigrams(section, text)) for pid, _, year, section, text, tokens in rows
+            (pid, ordinal, year, section, text, json.loads(tokens), _bigrams(section, text))
+            for pid, _, ordinal, year, section, text, tokens in rows
         ]
         doc_figures: list[tuple] = []
         while pending is not None and pending[0] <= doc_id:

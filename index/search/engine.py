@@ -12,8 +12,10 @@ files a developer can open with numpy or a text editor:
   ``<field>.indptr.npy`` (int64, one entry per term id known when it was built, plus
   one), ``<field>.rows.npy`` (int32, local row of each posting, ascending within a
   term), ``<field>.tf.npy`` (uint16 term frequency), ``<field>.lengths.npy`` (float32
-  tokens per row); row metadata (``passage_id.npy``, ``figure_id.npy`` …) and
-  ``docs.json``;
+  tokens per row); row metadata (``passage_id.npy``, ``figure_id.npy`` …),
+  ``docs.json``, and each passage's display text and section as text columns
+  (``passage_text.offsets.npy``, int64, and ``passage_text.data.npy``, its UTF-8
+  bytes end to end), so an answer's passages are read from the index, not the store;
 - ``gen-NNNNNN/``: what one generation adds to its segments: the rows deleted since
   they were built (``<segment>.<space>.deleted.npy``) and the live document
   frequency of every term (``df.<field>.npy``).
@@ -42,8 +44,9 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import StoreError
+from index.text.normalize import index_form
 
-ENGINE_VERSION = 1
+ENGINE_VERSION = 2  # 2: passages' text, section, ordinal and plain flag in the segments
 MANIFEST = "index.json"
 PASSAGE_FIELDS = ("word", "bigram")
 FIGURE_FIELDS = ("indicator", "context")
@@ -147,13 +150,62 @@ _EMPTY_TF = np.zeros(0, dtype=np.uint16)
 
 
 @dataclass(frozen=True)
+class TextColumn:
+    """One string per row, stored as UTF-8 bytes end to end with their offsets.
+
+    Attributes:
+        offsets: int64, ``rows + 1``; row r is ``data[offsets[r]:offsets[r + 1]]``.
+        data: uint8, the encoded strings.
+    """
+
+    offsets: np.ndarray
+    data: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def get(self, row: int) -> str:
+        """Return the string of local ``row``."""
+        return self.data[int(self.offsets[row]) : int(self.offsets[row + 1])].tobytes().decode("utf-8")
+
+    def take(self, rows: np.ndarray) -> TextColumn:
+        """Return a column of these rows' strings, in this order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        offsets = np.asarray(self.offsets)
+        sizes = offsets[rows + 1] - offsets[rows]
+        data = np.asarray(self.data)[concat_ranges(offsets[rows], sizes)]
+        return TextColumn(np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), data)
+
+    @classmethod
+    def build(cls, strings: Sequence[str]) -> TextColumn:
+        """Return the column of ``strings``."""
+        encoded = [text.encode("utf-8") for text in strings]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        return cls(offsets, np.frombuffer(b"".join(encoded), dtype=np.uint8))
+
+    @classmethod
+    def concatenate(cls, columns: Sequence[TextColumn]) -> TextColumn:
+        """Return the columns' rows one after the other."""
+        if not columns:
+            return cls.build([])
+        starts = np.cumsum([0] + [int(c.offsets[-1]) for c in columns[:-1]])
+        offsets = [np.asarray(c.offsets[:-1]) + start for c, start in zip(columns, starts, strict=True)]
+        offsets.append(np.array([int(starts[-1]) + int(columns[-1].offsets[-1])]))
+        return cls(np.concatenate(offsets).astype(np.int64), np.concatenate([np.asarray(c.data) for c in columns]))
+
+
+@dataclass(frozen=True)
 class RowsToIndex:
     """What a build adds: rows of both spaces with their tokens per field.
 
     Attributes:
         docs: the documents these rows belong to (ids).
-        passage_id, passage_doc, passage_year: per passage row: store id, index into
-            ``docs``, the year it is about (0 when unknown).
+        passage_id, passage_doc, passage_year, passage_ordinal, passage_plain: per
+            passage row: store id, index into ``docs``, the year it is about (0 when
+            unknown), position in its document, whether its display text is its own
+            index form (no traditional or full-width character to fold).
+        passage_text, passage_section: per passage row: display text, stored section.
         figure_id, figure_passage, figure_kind, figure_year, figure_redacted,
             figure_unit: per figure row: store id, row of its passage in this build,
             kind code (``FIGURE_KINDS`` order), year (0 unknown), redacted, base unit.
@@ -164,6 +216,10 @@ class RowsToIndex:
     passage_id: list[int] = field(default_factory=list)
     passage_doc: list[int] = field(default_factory=list)
     passage_year: list[int] = field(default_factory=list)
+    passage_ordinal: list[int] = field(default_factory=list)
+    passage_plain: list[bool] = field(default_factory=list)
+    passage_text: list[str] = field(default_factory=list)
+    passage_section: list[str] = field(default_factory=list)
     figure_id: list[int] = field(default_factory=list)
     figure_passage: list[int] = field(default_factory=list)
     figure_kind: list[int] = field(default_factory=list)
@@ -173,10 +229,13 @@ class RowsToIndex:
     tokens: dict[str, list[list[str]]] = field(default_factory=lambda: {name: [] for name in FIELDS})
 
 
+_TEXT_COLUMNS = ("passage_text", "passage_section")
 _ROW_ARRAYS = {
     "passage_id": np.int64,
     "passage_doc": np.int32,
     "passage_year": np.int16,
+    "passage_ordinal": np.int32,
+    "passage_plain": np.bool_,
     "figure_id": np.int64,
     "figure_passage": np.int32,
     "figure_kind": np.int8,
@@ -195,6 +254,7 @@ class Segment:
         units: base units; ``arrays["figure_unit"]`` indexes this list.
         arrays: row metadata (see ``RowsToIndex``), numpy arrays.
         fields: field name -> :class:`Postings`.
+        texts: ``passage_text`` and ``passage_section`` -> :class:`TextColumn`.
     """
 
     name: str
@@ -202,6 +262,7 @@ class Segment:
     units: list[str]
     arrays: dict[str, np.ndarray]
     fields: dict[str, Postings]
+    texts: dict[str, TextColumn]
 
     @property
     def passages(self) -> int:
@@ -226,6 +287,9 @@ class Segment:
         for name, postings in self.fields.items():
             for part in ("indptr", "rows", "tf", "lengths"):
                 np.save(target / f"{name}.{part}.npy", getattr(postings, part))
+        for name, column in self.texts.items():
+            np.save(target / f"{name}.offsets.npy", column.offsets)
+            np.save(target / f"{name}.data.npy", column.data)
         (target / "docs.json").write_text(json.dumps(self.docs, ensure_ascii=False), encoding="utf-8")
         (target / "units.json").write_text(json.dumps(self.units, ensure_ascii=False), encoding="utf-8")
 
@@ -240,9 +304,13 @@ class Segment:
             name: Postings(*(np.load(source / f"{name}.{part}.npy", mmap_mode="r") for part in parts))
             for name in FIELDS
         }
+        texts = {
+            key: TextColumn(*(np.load(source / f"{key}.{part}.npy", mmap_mode="r") for part in ("offsets", "data")))
+            for key in _TEXT_COLUMNS
+        }
         docs = json.loads((source / "docs.json").read_text(encoding="utf-8"))
         units = json.loads((source / "units.json").read_text(encoding="utf-8"))
-        return cls(name, docs, units, arrays, fields)
+        return cls(name, docs, units, arrays, fields, texts)
 
     @classmethod
     def build(cls, name: str, rows: RowsToIndex, vocabularies: dict[str, Vocabulary]) -> Segment:
@@ -256,7 +324,8 @@ class Segment:
         unit_index = {unit: number for number, unit in enumerate(units)}
         arrays = {key: np.asarray(getattr(rows, key), dtype=kind) for key, kind in _ROW_ARRAYS.items()}
         arrays["figure_unit"] = np.asarray([unit_index[u] for u in rows.figure_unit], dtype=np.int16)
-        return cls(name, list(rows.docs), units, arrays, fields)
+        texts = {key: TextColumn.build(getattr(rows, key)) for key in _TEXT_COLUMNS}
+        return cls(name, list(rows.docs), units, arrays, fields, texts)
 
 
 @dataclass
@@ -319,6 +388,19 @@ class SparseIndex:
             ]
             for name in FIELDS
         }
+        # Text columns per segment as plain arrays too, for the same reason.
+        self._texts = {
+            key: [TextColumn(np.asarray(s.texts[key].offsets), np.asarray(s.texts[key].data)) for s in segments]
+            for key in _TEXT_COLUMNS
+        }
+
+    def texts(self, key: str, rows: Sequence[int]) -> list[str]:
+        """Return the strings of text column ``key`` (``passage_text``: display text,
+        ``passage_section``: the stored section) for global passage rows."""
+        offsets = self.offsets["passages"]
+        segment_of = (np.searchsorted(offsets, rows, side="right") - 1).tolist()
+        columns = self._texts[key]
+        return [columns[s].get(row - int(offsets[s])) for row, s in zip(rows, segment_of, strict=True)]
 
     @property
     def generation(self) -> int:
@@ -591,7 +673,8 @@ class IndexWriter:
         """Add one document's rows.
 
         Args:
-            passages: (store id, year or None, word tokens, bigram tokens) per passage.
+            passages: (store id, ordinal, year or None, section, display text, word
+                tokens, bigram tokens) per passage.
             figures: (store id, index of its passage in ``passages``, kind code, year or
                 None, redacted, base unit, indicator tokens, context tokens) per figure.
         """
@@ -599,10 +682,14 @@ class IndexWriter:
         first_passage = len(batch.passage_id)
         batch.docs.append(doc_id)
         code = len(batch.docs) - 1
-        for store_id, year, words, bigrams in passages:
+        for store_id, ordinal, year, section, text, words, bigrams in passages:
             batch.passage_id.append(store_id)
             batch.passage_doc.append(code)
             batch.passage_year.append(year or 0)
+            batch.passage_ordinal.append(ordinal)
+            batch.passage_plain.append(index_form(text) == text)
+            batch.passage_text.append(text)
+            batch.passage_section.append(section)
             batch.tokens["word"].append(list(words))
             batch.tokens["bigram"].append(list(bigrams))
         for store_id, passage, kind, year, redacted, unit, indicator, context in figures:
@@ -755,7 +842,13 @@ def merge_segments(name: str, segments: Sequence[Segment], deleted: dict[str, di
             terms,
         )
     merged_arrays = {key: _concat(parts, _ROW_ARRAYS.get(key, np.int16)) for key, parts in arrays.items()}
-    return Segment(name, docs, units, merged_arrays, fields)
+    texts = {
+        key: TextColumn.concatenate(
+            [s.texts[key].take(rows) for s, rows in zip(segments, keep["passages"], strict=True)]
+        )
+        for key in _TEXT_COLUMNS
+    }
+    return Segment(name, docs, units, merged_arrays, fields, texts)
 
 
 def _needs_merge(segments: Sequence[Segment], deleted: dict[str, dict[str, np.ndarray]]) -> bool:

@@ -3,7 +3,8 @@ a coverage check for "nothing found".
 
 A :class:`Searcher` reads one opened generation of the index and never changes; a
 reload opens the next generation and swaps in a new searcher, so a search never sees a
-half-written index. Passages are fetched from the store only for the hits returned.
+half-written index. The passages of an answer are read from the index, which holds
+their text and section; the store is read only for a passage's neighbours.
 
 Scoring. Every token's BM25 contribution is rank-bm25's for that token (the engine's
 scores equal rank-bm25 ``get_scores`` per token, tested in ``tests/test_engine.py``);
@@ -83,6 +84,15 @@ class Searcher:
         self.parameters = BM25Parameters(ranking.variant, ranking.k1, ranking.b, ranking.delta)
         self.passage_ids = index.array("passage_id")
         self.passage_years = index.array("passage_year")
+        self.passage_ordinals = index.array("passage_ordinal")
+        self.passage_plain = index.array("passage_plain")
+        # Global passage row -> number of its document in doc_ids (segments' lists end to end).
+        self.doc_ids: list[str] = []
+        codes = []
+        for segment in index.segments:
+            codes.append(np.asarray(segment.arrays["passage_doc"], dtype=np.int64) + len(self.doc_ids))
+            self.doc_ids.extend(segment.docs)
+        self.row_docs = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
         live_years = np.unique(self.passage_years[index.live["passages"]]) if len(self.passage_years) else ()
         self.years_covered = frozenset(int(year) for year in live_years if year)
         with Session(engine) as session:
@@ -242,42 +252,56 @@ class Searcher:
         if self._row_places is None:
             self._place_names = sorted({p for p in self.doc_places.values() if p}, key=str)
             code = {place: number for number, place in enumerate(self._place_names)}
-            parts = []
-            for segment in self.index.segments:
-                per_doc = np.array([code.get(self.doc_places.get(d) or "", -1) for d in segment.docs] + [-1])
-                parts.append(per_doc[np.asarray(segment.arrays["passage_doc"], dtype=np.int64)])
-            self._row_places = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+            per_doc = np.array([code.get(self.doc_places.get(d) or "", -1) for d in self.doc_ids] + [-1])
+            self._row_places = per_doc[self.row_docs]
         wanted = [n for n, place in enumerate(self._place_names) if any(_same_place(place, p) for p in places)]
         missing = tuple(p for p in places if not any(_same_place(place, p) for place in self._place_names))
         return np.isin(self._row_places[candidates], wanted), missing
 
     def _hits(self, plan: QueryPlan, candidates, ranked, scores, coverage, evidence, k: int, terms) -> list[Hit]:
-        """Fetch the best ``k x FETCH_FACTOR`` passages, re-rank them by what their text
-        says (a figure for a number question, the months the question names), and keep
-        the first ``k`` that are not near-copies of a better one."""
+        """Read the best ``k x FETCH_FACTOR`` passages from the index, re-rank them by
+        what their text says (a figure for a number question, the months the question
+        names), and keep the first ``k`` that are not near-copies of a better one."""
         window = ranked[: k * FETCH_FACTOR]
-        ids = self.passage_ids[candidates[window]].tolist()
-        views = self._passages(ids)
+        rows = candidates[window]
         kind_factor = np.ones(len(window))
         if plan.asks_number and plan.kind:
-            kind_factor += KIND_BOOST * self.figures.holding(candidates[window], plan.kind, plan.unit)
-        # A passage not in the store has gone from it since this generation was built.
-        rows = zip(window.tolist(), ids, kind_factor.tolist(), strict=True)
-        present = [(i, views[passage_id], factor) for i, passage_id, factor in rows if passage_id in views]
+            kind_factor += KIND_BOOST * self.figures.holding(rows, plan.kind, plan.unit)
+        rows = rows.tolist()
+        texts = self.index.texts("passage_text", rows)
         fetched = []
-        for i, passage, factor in present:
-            folded = index_form(passage.text)
+        for i, row, text, plain, factor in zip(
+            window.tolist(), rows, texts, self.passage_plain[rows].tolist(), kind_factor.tolist(), strict=True
+        ):
+            folded = text if plain else index_form(text)  # most passages need no folding
             boost = _text_boost(plan, folded) if plan.asks_number or plan.months else 1.0
-            fetched.append((float(scores[i]) * boost * factor, i, passage, folded))
+            fetched.append((float(scores[i]) * boost * factor, i, row, text, folded))
         fetched.sort(key=lambda item: -item[0])  # stable: equal scores keep the ranking's order
         if self.ranking.deduplicate:
             fetched = [fetched[n] for n in first_distinct([f for *_, f in fetched], DUPLICATE_SIMILARITY, k)]
+        fetched = fetched[:k]
+        views = self._views([row for _, _, row, _, _ in fetched], [text for *_, text, _ in fetched])
         hits: list[Hit] = []
-        for score, i, passage, folded in fetched[:k]:
+        for (score, i, _, _, folded), passage in zip(fetched, views, strict=True):
             spans = highlight_spans(passage.text, terms, folded)
             shown = (round(float(coverage[i]), 3), passage, spans, round(float(evidence[i]), 3))
             hits.append(Hit(len(hits) + 1, score, *shown))
         return hits
+
+    def _views(self, rows: list[int], texts: list[str]) -> list[PassageView]:
+        """The passages of global ``rows`` (display ``texts`` read already), from the
+        index: an answer reads no store row (that cost a third of a question at 20,000
+        passages)."""
+        sections = self.index.texts("passage_section", rows)
+        views = []
+        for row, text, section in zip(rows, texts, sections, strict=True):
+            doc_id = self.doc_ids[self.row_docs[row]]
+            title, place = self.documents.get(doc_id, (doc_id, None))
+            year = int(self.passage_years[row]) or None
+            ordinal = int(self.passage_ordinals[row])
+            views.append(PassageView(int(self.passage_ids[row]), doc_id, title, year, split_section(section), ordinal,
+                                     text, place))  # fmt: skip
+        return views
 
     def _passages(self, ids: list[int]) -> dict[int, PassageView]:
         if not ids:
