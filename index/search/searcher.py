@@ -269,13 +269,14 @@ class Searcher:
             kind_factor += KIND_BOOST * self.figures.holding(rows, plan.kind, plan.unit)
         rows = rows.tolist()
         texts = self.index.texts("passage_text", rows)
+        boost = _TextBoost(plan)
         fetched = []
         for i, row, text, plain, factor in zip(
             window.tolist(), rows, texts, self.passage_plain[rows].tolist(), kind_factor.tolist(), strict=True
         ):
             folded = text if plain else index_form(text)  # most passages need no folding
-            boost = _text_boost(plan, folded) if plan.asks_number or plan.months else 1.0
-            fetched.append((float(scores[i]) * boost * factor, i, row, text, folded))
+            said = boost(folded) if boost.applies else 1.0
+            fetched.append((float(scores[i]) * said * factor, i, row, text, folded))
         fetched.sort(key=lambda item: -item[0])  # stable: equal scores keep the ranking's order
         if self.ranking.deduplicate:
             fetched = [fetched[n] for n in first_distinct([f for *_, f in fetched], DUPLICATE_SIMILARITY, k)]
@@ -455,18 +456,27 @@ def _best(picked: np.ndarray, scores: np.ndarray, count: int) -> np.ndarray:
     return picked[np.argsort(-scores[picked], kind="stable")][:count]
 
 
-def _text_boost(plan: QueryPlan, folded: str) -> float:
-    """Score factor from a passage's text (index form): ``1 + NUMBER_BOOST`` when a number question
-    meets a figure (of the unit asked, when it names one), ``1 + PERIOD_BOOST`` when the
-    passage names the months the question does (前8个月 = 1至8月)."""
-    factor = 1.0
-    if plan.asks_number:
-        unit = re.escape(plan.unit) if plan.unit else ""
-        if re.search(rf"(?:\d|[xX*])\s*(?:万|亿)?{unit}", folded):
+class _TextBoost:
+    """Score factor from a passage's text (index form) for one question: ``1 +
+    NUMBER_BOOST`` when a number question meets a figure (of the unit asked, when it
+    names one), ``1 + PERIOD_BOOST`` when the passage names the months the question
+    does (前8个月 = 1至8月); 1 for every passage of a question that asks neither."""
+
+    def __init__(self, plan: QueryPlan) -> None:
+        self.months = plan.months
+        self.figure = None
+        if plan.asks_number:
+            unit = re.escape(plan.unit) if plan.unit else ""
+            self.figure = re.compile(rf"(?:\d|[xX*])\s*(?:万|亿)?{unit}")
+        self.applies = bool(self.figure or self.months)
+
+    def __call__(self, folded: str) -> float:
+        factor = 1.0
+        if self.figure is not None and self.figure.search(folded):
             factor *= 1 + NUMBER_BOOST
-    if plan.months and plan.months & month_ranges(folded):
-        factor *= 1 + PERIOD_BOOST
-    return factor
+        if self.months and self.months & month_ranges(folded, folded=True):
+            factor *= 1 + PERIOD_BOOST
+        return factor
 
 
 def _key_concepts(concepts: tuple[Concept, ...], limit: int) -> tuple[Concept, ...]:

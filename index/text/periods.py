@@ -51,14 +51,14 @@ _MONTH_SPAN = re.compile(rf"{_MONTH_NUMBER}\s*(?:-|—|–|~|至|到)\s*{_MONTH_
 _UP_TO_MONTH = re.compile(rf"截[至止]\s*(?:今年|本年|(?:19|20)\d\d\s*年)?\s*{_MONTH_NUMBER}\s*月")
 
 
-def month_ranges(text: str) -> set[tuple[int, int]]:
+def month_ranges(text: str, folded: bool = False) -> set[tuple[int, int]]:
     """Return the (first, last) month of each part of a year ``text`` names:
     上半年 → (1, 6), 前三季度 → (1, 9), 二季度 → (4, 6), 前8个月 and 1至8月份 → (1, 8),
-    截至6月底 and 截至6月25日 → (1, 6).
+    截至6月底 and 截至6月25日 → (1, 6). ``folded``: ``text`` is in index form already.
 
     Questions and reports name the same months in different words; comparing the
     ranges lets a question about 前8个月 find a report's 1—8月."""
-    folded = index_form(text)
+    folded = text if folded else index_form(text)
     found = {span for name, span in _NAMED_PARTS.items() if name in folded}
     for match in _QUARTER.finditer(folded):
         quarter = _month(match.group(1))
