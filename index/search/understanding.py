@@ -203,7 +203,8 @@ class QueryInterpreter:
     def interpret(self, question: ParsedQuestion) -> QueryPlan:
         """Return the plan of a parsed question (see the module docstring)."""
         folded = index_form(question.text)
-        places = self._places(folded)
+        named = _place_words(folded)
+        places = list(dict.fromkeys(full for _, full in named))
         years = list(question.years)
         relative = []
         if self.newest_year is not None:
@@ -217,7 +218,7 @@ class QueryInterpreter:
         if fixes:  # jieba cut the term apart (加状电梯 → 加, 状, 电梯; 农危改 → 农, 危, 改): cut the new text
             rewrites += fixes
             terms = tuple(t for t in self.tokenizer.query_terms(corrected) if year_of_word(t.word) is None)
-        place_words = {short for short, _ in _place_words(folded)}
+        place_words = {short for short, _ in named}
         for term in terms:
             if term.word in RELATIVE_YEARS or term.word in _PART_WORDS:
                 continue
@@ -401,9 +402,6 @@ class QueryInterpreter:
 
     def _bigram_df(self, gram: str) -> int:
         return self.index.df("bigram", gram)
-
-    def _places(self, folded: str) -> list[str]:
-        return list(dict.fromkeys(full for _, full in _place_words(folded)))
 
 
 def _is_noun(word: str) -> bool:
