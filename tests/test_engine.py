@@ -129,6 +129,22 @@ def test_text_columns_keep_every_string_through_take_and_concatenate():
     assert [joined.get(r) for r in range(len(joined))] == [strings[4], "", strings[5], strings[1], *strings]
 
 
+def test_restricted_postings_are_each_terms_postings_on_the_kept_rows(seed_index):
+    index = seed_index.serving.index
+    gathered = index.gather("word", ["加装电梯", "电梯", "改造", "没有这个词", "保障性租赁住房"])
+    rng = np.random.default_rng(3)
+    for share in (0.0, 0.3, 0.9, 1.0):
+        kept = rng.random(index.rows("passages")) < share
+        restricted = gathered.restricted(kept)
+        assert restricted.terms == gathered.terms
+        for number in range(len(gathered.terms)):
+            rows = gathered.rows[gathered.bounds[number] : gathered.bounds[number + 1]]
+            tf = gathered.tf[gathered.bounds[number] : gathered.bounds[number + 1]]
+            start, end = restricted.bounds[number], restricted.bounds[number + 1]
+            assert np.array_equal(restricted.rows[start:end], rows[kept[rows]])
+            assert np.array_equal(restricted.tf[start:end], tf[kept[rows]])
+
+
 def test_unchanged_reload_does_no_index_work(tmp_path, seed_corpus):
     library = open_library(tmp_path, seed_corpus)
     index_files = lambda: sorted(p.name for p in library.settings.index_folder.iterdir() if p.name != FILE_HASHES)  # noqa: E731

@@ -373,6 +373,7 @@ class SparseIndex:
         self.deleted = deleted  # segment name -> space -> sorted local rows
         self.offsets = {space: _offsets(segments, space) for space in ("passages", "figures")}
         self.live = {space: self._live(space) for space in ("passages", "figures")}
+        self._complete = {space: bool(live.all()) for space, live in self.live.items()}  # no row deleted
         self.lengths = {name: _concat([s.fields[name].lengths for s in segments], np.float32) for name in FIELDS}
         # Per field and segment: (indptr, rows, tf, first global row) as plain arrays over
         # the same memory (slicing a numpy.memmap costs ten times more).
@@ -460,8 +461,8 @@ class SparseIndex:
             return Gathered(known, np.array(ids, np.int64), empty, np.zeros(0), np.zeros(len(known) + 1, np.int64))
         rows = np.concatenate([r for r, _ in parts]).astype(np.int64) + np.repeat(offsets, sizes)
         tf = np.concatenate([f for _, f in parts]).astype(np.float64)
-        keep = self.live[SPACE_OF[field_name]][rows]
-        if not keep.all():
+        keep = None if self._complete[SPACE_OF[field_name]] else self.live[SPACE_OF[field_name]][rows]
+        if keep is not None and not keep.all():
             per_term = np.bincount(np.repeat(np.arange(len(known)), per_term)[keep], minlength=len(known))
             rows, tf = rows[keep], tf[keep]
         bounds = np.concatenate([[0], np.cumsum(per_term)]).astype(np.int64)
@@ -543,9 +544,9 @@ class Gathered:
         keep = rows[self.rows]
         if keep.all():
             return self
-        per_term = np.bincount(self.term_index()[keep], minlength=len(self.terms))
-        bounds = np.concatenate([[0], np.cumsum(per_term)]).astype(np.int64)
-        return Gathered(self.terms, self.ids, self.rows[keep], self.tf[keep], bounds)
+        kept_before = np.zeros(len(keep) + 1, dtype=np.int64)  # postings kept before each one
+        np.cumsum(keep, out=kept_before[1:])
+        return Gathered(self.terms, self.ids, self.rows[keep], self.tf[keep], kept_before[self.bounds])
 
 
 def _offsets(segments: Sequence[Segment], space: str) -> np.ndarray:

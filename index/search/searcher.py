@@ -199,7 +199,7 @@ class Searcher:
             for gram in phrase.bigrams:
                 gram_field.link(gram, phrase_slot + number)
         whole = word_field.best(count)
-        partial, _ = word_field.total(count)
+        partial, _ = word_field.total(count, with_counts=False)
         spread, present = gram_field.total(phrase_slot + len(plan.phrases))
         own = np.array([gram_field.linked(number) for number in range(count)], dtype=np.float64)
         share = np.divide(present[:count], own[:, None], out=np.zeros((count, size)), where=own[:, None] > 0)
@@ -387,11 +387,13 @@ class _Contributions:
         np.maximum.at(found, keys, values)
         return found.reshape(slots, self.size)
 
-    def total(self, slots: int) -> tuple[np.ndarray, np.ndarray]:
+    def total(self, slots: int, with_counts: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """Return (slots x candidates) sums of the contributions sent to each slot, and
-        how many of the slot's tokens each candidate holds."""
+        (``with_counts``) how many of the slot's tokens each candidate holds."""
         keys, values = self._spread(self.links[False])
         sums = np.bincount(keys, values, minlength=slots * self.size).astype(np.float64, copy=False)
+        if not with_counts:
+            return sums.reshape(slots, self.size), None
         present = np.bincount(keys[values > 0], minlength=slots * self.size)
         return sums.reshape(slots, self.size), present.reshape(slots, self.size)
 
