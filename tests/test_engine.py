@@ -19,7 +19,7 @@ from index.search.reference import build_bm25
 from index.search.searcher import read_passages
 from index.settings import RankingSettings
 from index.store.models import Document, IndexState, Passage, Target
-from index.text.normalize import index_form
+from index.text.normalize import to_simplified
 from tests.conftest import open_library, silent
 
 QUERIES = [
@@ -76,8 +76,8 @@ def test_added_changed_and_removed_reports_keep_the_scores_exact(tmp_path, seed_
 
 def assert_passages_in_the_index_equal_the_store(library) -> None:
     """Every live passage as an answer reads it from the index (text, section, ordinal,
-    year, document) equals the passage read from the store, and its plain flag says
-    whether its text is its own index form."""
+    year, document) equals the passage read from the store, and its simplified flag
+    says whether OpenCC leaves its text as it is."""
     searcher = library.serving
     live = np.flatnonzero(searcher.index.live["passages"]).tolist()
     texts = searcher.index.texts("passage_text", live)
@@ -85,8 +85,8 @@ def assert_passages_in_the_index_equal_the_store(library) -> None:
     with library.engine.connect() as connection:
         stored = read_passages(connection, [v.id for v in views], {})
     assert len(views) == len(stored) > 0 and all(view == stored[view.id] for view in views)
-    plain = searcher.passage_plain[live].tolist()
-    assert plain == [index_form(text) == text for text in texts]
+    simplified = searcher.passage_simplified[live].tolist()
+    assert simplified == [to_simplified(text) == text for text in texts]
 
 
 def assert_gather_equals_postings(index) -> None:
@@ -114,7 +114,7 @@ def test_traditional_and_full_width_passages_are_read_and_folded_from_the_index(
     (seed_corpus / "繁體.txt").write_text(report, encoding="utf-8")
     assert library.reload().added == ["繁體.txt"]
     assert_passages_in_the_index_equal_the_store(library)
-    assert not library.serving.passage_plain.all()  # this report's passages need folding
+    assert not library.serving.passage_simplified.all()  # this report's passages need OpenCC
     hit = next(h for h in library.search("加装电梯完成了多少台", k=10) if "加裝電梯" in h.passage.text)
     assert "加裝電梯" in [hit.passage.text[start:end] for start, end in hit.highlights]
 

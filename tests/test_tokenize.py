@@ -8,7 +8,7 @@ import tempfile
 import pytest
 
 from index.text.lexicon import Lexicon, LexiconError, LexiconPaths
-from index.text.normalize import fold_width, to_simplified
+from index.text.normalize import fold_width, fold_widths, to_simplified
 from index.text.segmentation import MAX_QUERY_TERMS, Tokenizer, cached_from_dictionary, general_dictionary
 from tests.conftest import SEED_FILES
 
@@ -89,6 +89,14 @@ def test_the_index_form_is_opencc_t2s_and_half_width(path):
     for sample in (text, traditional, "乾隆年間，於是著手修繕", "ＡＢＣ１２３　加装电梯"):
         assert to_simplified(sample) == _opencc("t2s").convert(sample)
     assert fold_width("１２３　台，") == "123 台," and fold_width("加装电梯120台") == "加装电梯120台"
+
+
+def test_width_folding_of_many_texts_at_once_equals_one_by_one():
+    paragraphs = [p for path in SEED_FILES for p in path.read_text(encoding="utf-8").split("\n")]
+    samples = [*paragraphs, "", "　", "ＡＢＣ１２３　加装电梯（试点）：１２台；", "～！＠", "\uff00\uff5f半角"]
+    assert fold_widths(samples) == [fold_width(text) for text in samples]
+    assert fold_widths(["第一行\n第二行", "（一）"]) == ["第一行\n第二行", "(一)"]  # a line break inside a text
+    assert fold_widths([]) == []
 
 
 def _opencc(config: str):

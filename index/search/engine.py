@@ -44,9 +44,9 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import StoreError
-from index.text.normalize import index_form
+from index.text.normalize import to_simplified
 
-ENGINE_VERSION = 2  # 2: passages' text, section, ordinal and plain flag in the segments
+ENGINE_VERSION = 2  # 2: passages' text, section, ordinal and simplified flag in the segments
 MANIFEST = "index.json"
 PASSAGE_FIELDS = ("word", "bigram")
 FIGURE_FIELDS = ("indicator", "context")
@@ -201,10 +201,10 @@ class RowsToIndex:
 
     Attributes:
         docs: the documents these rows belong to (ids).
-        passage_id, passage_doc, passage_year, passage_ordinal, passage_plain: per
+        passage_id, passage_doc, passage_year, passage_ordinal, passage_simplified: per
             passage row: store id, index into ``docs``, the year it is about (0 when
-            unknown), position in its document, whether its display text is its own
-            index form (no traditional or full-width character to fold).
+            unknown), position in its document, whether OpenCC leaves its display
+            text as it is (no traditional character to convert).
         passage_text, passage_section: per passage row: display text, stored section.
         figure_id, figure_passage, figure_kind, figure_year, figure_redacted,
             figure_unit: per figure row: store id, row of its passage in this build,
@@ -217,7 +217,7 @@ class RowsToIndex:
     passage_doc: list[int] = field(default_factory=list)
     passage_year: list[int] = field(default_factory=list)
     passage_ordinal: list[int] = field(default_factory=list)
-    passage_plain: list[bool] = field(default_factory=list)
+    passage_simplified: list[bool] = field(default_factory=list)
     passage_text: list[str] = field(default_factory=list)
     passage_section: list[str] = field(default_factory=list)
     figure_id: list[int] = field(default_factory=list)
@@ -235,7 +235,7 @@ _ROW_ARRAYS = {
     "passage_doc": np.int32,
     "passage_year": np.int16,
     "passage_ordinal": np.int32,
-    "passage_plain": np.bool_,
+    "passage_simplified": np.bool_,
     "figure_id": np.int64,
     "figure_passage": np.int32,
     "figure_kind": np.int8,
@@ -688,7 +688,7 @@ class IndexWriter:
             batch.passage_doc.append(code)
             batch.passage_year.append(year or 0)
             batch.passage_ordinal.append(ordinal)
-            batch.passage_plain.append(index_form(text) == text)
+            batch.passage_simplified.append(to_simplified(text) == text)
             batch.passage_text.append(text)
             batch.passage_section.append(section)
             batch.tokens["word"].append(list(words))

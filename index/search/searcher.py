@@ -41,7 +41,7 @@ from index.search.understanding import PARTIAL_CREDIT, Concept, QueryInterpreter
 from index.settings import RankingSettings
 from index.store.engine import rows_by_ids
 from index.store.models import Document, Passage, split_section
-from index.text.normalize import index_form
+from index.text.normalize import fold_widths, to_simplified
 from index.text.periods import month_ranges
 from index.text.places import gazetteer
 from index.text.question import ParsedQuestion
@@ -85,7 +85,7 @@ class Searcher:
         self.passage_ids = index.array("passage_id")
         self.passage_years = index.array("passage_year")
         self.passage_ordinals = index.array("passage_ordinal")
-        self.passage_plain = index.array("passage_plain")
+        self.passage_simplified = index.array("passage_simplified")
         # Global passage row -> number of its document in doc_ids (segments' lists end to end).
         self.doc_ids: list[str] = []
         codes = []
@@ -269,12 +269,17 @@ class Searcher:
             kind_factor += KIND_BOOST * self.figures.holding(rows, plan.kind, plan.unit)
         rows = rows.tolist()
         texts = self.index.texts("passage_text", rows)
+        # Folded to index form: OpenCC only for the passages that need it (few do),
+        # full-width punctuation (nearly all do) for the whole window at once.
+        simplified = self.passage_simplified[rows].tolist()
+        folded_texts = fold_widths(
+            [t if plain else to_simplified(t) for t, plain in zip(texts, simplified, strict=True)]
+        )
         boost = _TextBoost(plan)
         fetched = []
-        for i, row, text, plain, factor in zip(
-            window.tolist(), rows, texts, self.passage_plain[rows].tolist(), kind_factor.tolist(), strict=True
+        for i, row, text, folded, factor in zip(
+            window.tolist(), rows, texts, folded_texts, kind_factor.tolist(), strict=True
         ):
-            folded = text if plain else index_form(text)  # most passages need no folding
             said = boost(folded) if boost.applies else 1.0
             fetched.append((float(scores[i]) * said * factor, i, row, text, folded))
         fetched.sort(key=lambda item: -item[0])  # stable: equal scores keep the ranking's order

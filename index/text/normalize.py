@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 
+import numpy as np
 import opencc
 
 # Full-width ASCII (U+FF01..U+FF5E) maps to U+0021..U+007E, the ideographic space to a
@@ -45,6 +47,22 @@ def fold_width(text: str) -> str:
     # Not str.translate: it looks every character up in the table (18 µs for a
     # passage); the regular expression visits only the full-width ones (8 µs).
     return _FULL_WIDTH.sub(lambda match: _HALF_OF[match.group()], text)
+
+
+def fold_widths(texts: Sequence[str]) -> list[str]:
+    """Return ``[fold_width(t) for t in texts]``, folded in one pass over their code
+    points (numpy): a passage has some twenty full-width commas, colons and brackets,
+    and the regular expression's call per match cost 10 µs a passage."""
+    if not texts:
+        return []
+    points = np.frombuffer("\n".join(texts).encode("utf-32-le"), dtype=np.uint32).copy()
+    wide = (points >= 0xFF01) & (points <= 0xFF5E)
+    points[wide] -= 0xFEE0
+    points[points == 0x3000] = 0x20
+    folded = points.tobytes().decode("utf-32-le").split("\n")
+    if len(folded) != len(texts):  # a text holding a line break itself
+        return [fold_width(text) for text in texts]
+    return folded
 
 
 def to_simplified(text: str) -> str:
