@@ -7,6 +7,7 @@ import random
 from dataclasses import replace
 
 import pytest
+from pypinyin import lazy_pinyin
 from sqlmodel import Session, select
 
 from index.api import RankingSettings
@@ -118,6 +119,37 @@ def test_typos_need_the_same_sound_in_short_words():
     assert table.correct("加快电梯").term == "加装电梯"  # four characters: three agree
     assert table.correct("燃气管道", same_sound=True) is None  # a corpus term needs no correction
     assert table.correct("失业") is None  # two characters: too many neighbours
+
+
+class _NoPrefilter(set):
+    """Stands for a typo table's intact parts so that no word is turned away early."""
+
+    def isdisjoint(self, other) -> bool:
+        return False
+
+
+def test_the_typo_prefilter_never_changes_a_correction(seed_index):
+    frequencies = seed_index.serving.interpreter.frequencies
+    table, unfiltered = TypoTable(frequencies), TypoTable(frequencies)
+    unfiltered.intact = _NoPrefilter()
+    terms = [t for t in frequencies if 3 <= len(t) <= 8]
+    characters = sorted({c for t in terms for c in t})
+    rng = random.Random(11)
+    words = []
+    for term in rng.sample(terms, min(400, len(terms))):  # one character changed anywhere
+        position = rng.randrange(len(term))
+        words.append(term[:position] + rng.choice(characters) + term[position + 1 :])
+    words += ["".join(rng.choices(characters, k=rng.randint(3, 6))) for _ in range(300)]  # mostly no term
+    by_sound: dict[str, list[str]] = {}
+    for character in characters:
+        by_sound.setdefault(lazy_pinyin(character)[0], []).append(character)
+    for term in (t for t in terms if len(t) == 3):  # the middle one replaced by a same-sounding character
+        words += [term[0] + c + term[2] for c in by_sound[lazy_pinyin(term[1])[0]] if c != term[1]][:2]
+    assert sum(table.correct(w) is not None for w in words) > 50  # the words do meet corrections
+    assert any(len(w) == 3 and table.correct(w) is not None for w in words)
+    for word in words:
+        for same_sound in (False, True):
+            assert table.correct(word, same_sound) == unfiltered.correct(word, same_sound), word
 
 
 def test_a_question_word_the_corpus_never_uses_does_not_sink_the_answer(seed_index):

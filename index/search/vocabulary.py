@@ -154,6 +154,10 @@ class TypoTable:
     def __init__(self, frequencies: dict[str, int]) -> None:
         self.frequencies = frequencies
         self.patterns: dict[str, list[str]] = {}
+        # What a word's one-character change leaves intact: its first two or last two
+        # characters (or, in three, its first and last). A word sharing none of these
+        # with a term of its length can be no typo of one, so its patterns are not built.
+        self.intact: set[tuple[int, str]] = set()
         for term, frequency in frequencies.items():
             if frequency < MIN_DOCUMENT_FREQUENCY or not TYPO_CHARS[0] <= len(term) <= TYPO_CHARS[1]:
                 continue
@@ -161,6 +165,7 @@ class TypoTable:
                 continue
             for position in range(len(term)):
                 self.patterns.setdefault(_wildcard(term, position), []).append(term)
+            self.intact.update(_intact_parts(term))
 
     def correct(self, word: str, same_sound: bool = False) -> Expansion | None:
         """Return the corpus term ``word`` is a one-character typo of, or None.
@@ -172,6 +177,8 @@ class TypoTable:
         changed character must sound the same whatever the length.
         """
         if not _CJK.fullmatch(word) or not TYPO_CHARS[0] <= len(word) <= TYPO_CHARS[1]:
+            return None
+        if self.intact.isdisjoint(_intact_parts(word)):
             return None
         found = []
         for position in range(len(word)):
@@ -185,6 +192,14 @@ class TypoTable:
             return None
         _, frequency, term = max(found)
         return Expansion(term, 1.0, frequency)
+
+
+def _intact_parts(word: str) -> tuple[tuple[int, str], ...]:
+    """Keys of what any one-character change of ``word`` keeps: the first two
+    characters, the last two, and (three characters) the first with the last."""
+    n = len(word)
+    parts = ((n, word[:2] + "<"), (n, ">" + word[-2:]))
+    return (*parts, (n, word[0] + "?" + word[-1])) if n == 3 else parts
 
 
 def _wildcard(term: str, position: int) -> str:
