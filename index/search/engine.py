@@ -981,12 +981,21 @@ def okapi_mean_idf(stats: FieldStats) -> float:
     return float(np.mean(np.log(stats.rows - df + 0.5) - np.log(df + 0.5)))
 
 
-def bm25_weights(tf: np.ndarray, lengths: np.ndarray, term_idf: float, stats: FieldStats, p: BM25Parameters):
+def length_norms(lengths: np.ndarray, stats: FieldStats, p: BM25Parameters) -> np.ndarray:
+    """Return BM25's length normalisation 1 - b + b x length / average length per row
+    (float64, same shape as ``lengths``)."""
+    return 1 - p.b + p.b * np.asarray(lengths, dtype=np.float64) / stats.average_length
+
+
+def bm25_weights(
+    tf: np.ndarray, lengths: np.ndarray | None, term_idf, stats: FieldStats, p: BM25Parameters, norm=None
+) -> np.ndarray:
     """Return the BM25 contribution of one term to the rows holding it.
 
     Args:
         tf: term frequency in each row (> 0); lengths: those rows' token counts.
-        term_idf: the term's IDF (see :func:`idf`).
+        term_idf: the term's IDF (see :func:`idf`), or one per row.
+        norm: the rows' :func:`length_norms` when computed already (``lengths`` unused).
 
     Formulas as in rank-bm25 (Robertson & Zaragoza 2009; Lv & Zhai 2011 for plus and l),
     with norm = 1 - b + b x length / average length:
@@ -994,7 +1003,8 @@ def bm25_weights(tf: np.ndarray, lengths: np.ndarray, term_idf: float, stats: Fi
     / (k1 norm + tf)) minus the idf x delta every row gets (see :func:`plus_constant`);
     l: idf x tf (k1 + 1) (tf/norm + delta) / (k1 + tf/norm + delta).
     """
-    norm = 1 - p.b + p.b * lengths / stats.average_length
+    if norm is None:
+        norm = length_norms(lengths, stats, p)
     if p.variant in ("lucene", "okapi"):
         return term_idf * tf * (p.k1 + 1) / (tf + p.k1 * norm)
     if p.variant == "plus":

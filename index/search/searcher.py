@@ -34,7 +34,16 @@ from sqlmodel import Session, func, select
 from index.figures.lookup import figure_places
 from index.figures.model import FIGURE_KINDS
 from index.figures.units import base_quantity
-from index.search.engine import BM25Parameters, Gathered, SparseIndex, bm25_weights, concat_ranges, idf
+from index.search.engine import (
+    PASSAGE_FIELDS,
+    BM25Parameters,
+    Gathered,
+    SparseIndex,
+    bm25_weights,
+    concat_ranges,
+    idf,
+    length_norms,
+)
 from index.search.near_copies import first_distinct
 from index.search.results import Answer, Hit, PassageView, highlight_spans
 from index.search.understanding import PARTIAL_CREDIT, Concept, QueryInterpreter, QueryPlan
@@ -82,6 +91,15 @@ class Searcher:
         self.ranking = ranking
         self.engine = engine
         self.parameters = BM25Parameters(ranking.variant, ranking.k1, ranking.b, ranking.delta)
+        # Per field, fixed for this generation: every term's IDF and every row's length
+        # normalisation, so a question only picks its terms' and rows' values.
+        self.idfs = {
+            name: idf(index.stats[name], np.arange(len(index.vocabularies[name]), dtype=np.int64), self.parameters)
+            for name in PASSAGE_FIELDS
+        }
+        self.norms = {
+            name: length_norms(index.lengths[name], index.stats[name], self.parameters) for name in PASSAGE_FIELDS
+        }
         self.passage_ids = index.array("passage_id")
         self.passage_years = index.array("passage_year")
         self.passage_ordinals = index.array("passage_ordinal")
@@ -361,9 +379,9 @@ class _Contributions:
 
     def __init__(self, searcher: Searcher, field: str, gathered: Gathered, position: np.ndarray, size: int) -> None:
         stats = searcher.index.stats[field]
-        term_idfs = idf(stats, gathered.ids, searcher.parameters)
-        lengths = searcher.index.lengths[field][gathered.rows].astype(np.float64)
-        self.values = bm25_weights(gathered.tf, lengths, term_idfs[gathered.term_index()], stats, searcher.parameters)
+        term_idfs = searcher.idfs[field][gathered.ids][gathered.term_index()]
+        norm = searcher.norms[field][gathered.rows]
+        self.values = bm25_weights(gathered.tf, None, term_idfs, stats, searcher.parameters, norm=norm)
         self.gathered = gathered
         self.candidate = position[gathered.rows]
         self.size = size
