@@ -223,6 +223,20 @@ def test_a_store_ahead_of_its_index_files_is_rebuilt_on_open(tmp_path, seed_corp
     assert reopened.search("加装电梯")
 
 
+def test_index_files_of_an_older_format_are_rebuilt_from_the_store_on_open(tmp_path, seed_corpus):
+    library = open_library(tmp_path, seed_corpus)
+    before = [(h.passage, h.score) for h in library.search("加装电梯完成了多少台", k=5)]
+    manifest_path = library.settings.index_folder / "index.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["engine"] = engine.ENGINE_VERSION - 1  # as an upgrade finds them
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    notes: list[str] = []
+    reopened = type(library)(library.settings, notice=notes.append)
+    assert reopened.open() is None and any("重建" in note for note in notes)
+    assert json.loads(manifest_path.read_text(encoding="utf-8"))["engine"] == engine.ENGINE_VERSION
+    assert [(h.passage, h.score) for h in reopened.search("加装电梯完成了多少台", k=5)] == before
+
+
 def test_a_failed_index_write_keeps_the_previous_store_and_index(tmp_path, seed_corpus, monkeypatch):
     library = open_library(tmp_path, seed_corpus)
     serving = library.serving

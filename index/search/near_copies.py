@@ -23,8 +23,8 @@ def first_distinct(texts: Sequence[str], threshold: float, limit: int) -> list[i
     before it (relative to the smaller set), up to ``limit`` kept.
 
     Shingles are integer keys computed for all texts at once: sets of 3-character
-    strings cost 20 µs a passage to build (measured on answers at 20,000 passages),
-    sets of integers a third of that. The answer is the same.
+    strings cost 23 µs a passage to build (measured on answers at 20,000 passages),
+    sets of integers 14 µs. The answer is the same.
     """
     stripped = ["".join(text.split()) for text in texts]
     points = np.frombuffer("".join(stripped).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)

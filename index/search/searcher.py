@@ -291,7 +291,7 @@ class Searcher:
         # full-width punctuation (nearly all do) for the whole window at once.
         simplified = self.passage_simplified[rows].tolist()
         folded_texts = fold_widths(
-            [t if plain else to_simplified(t) for t, plain in zip(texts, simplified, strict=True)]
+            [text if as_is else to_simplified(text) for text, as_is in zip(texts, simplified, strict=True)]
         )
         boost = _TextBoost(plan)
         fetched = []
@@ -314,8 +314,8 @@ class Searcher:
 
     def _views(self, rows: list[int], texts: list[str]) -> list[PassageView]:
         """The passages of global ``rows`` (display ``texts`` read already), from the
-        index: an answer reads no store row (that cost a third of a question at 20,000
-        passages)."""
+        index: an answer reads no store row (the store's read was 0.4-0.6 ms of a 3.4 ms
+        question at 20,000 passages)."""
         sections = self.index.texts("passage_section", rows)
         views = []
         for row, text, section in zip(rows, texts, sections, strict=True):
