@@ -47,6 +47,16 @@ def open_library(tmp_path: Path, corpus_dir: Path, **overrides) -> Library:
     return library
 
 
+def write_corpus(tmp_path: Path, reports: dict[str, str]) -> Path:
+    """Write ``reports`` (file name -> text, UTF-8) into a new ``tmp_path/corpus`` folder
+    and return it."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in reports.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    return corpus
+
+
 def copy_store(source: Path, destination: Path) -> None:
     """Copy a closed store (and, when present, its index files) from one folder to another."""
     for path in source.iterdir():

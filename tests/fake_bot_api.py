@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -258,3 +259,14 @@ def start_bot(config: Path, token: str, cwd: Path, stdout=subprocess.PIPE) -> su
     return subprocess.Popen(
         bot_run_command(config), cwd=cwd, env=bot_environment(token), stdout=stdout, stderr=subprocess.PIPE, text=True
     )
+
+
+def stop_bot(process: subprocess.Popen, timeout: float) -> None:
+    """Stop a bot started by :func:`start_bot` as systemd would (SIGINT), killing it if
+    it has not exited within ``timeout`` seconds; nothing if it has exited already."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()

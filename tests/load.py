@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -27,7 +26,7 @@ from pathlib import Path
 
 from index.api import IndexSettings, Library
 from index.devtools.benchmark import generate_corpus, percentile, questions
-from tests.fake_bot_api import FakeBotApi, start_bot, text_update
+from tests.fake_bot_api import FakeBotApi, start_bot, stop_bot, text_update
 
 TOKEN = "123456:LOAD-TEST"
 ADMIN = 900
@@ -127,12 +126,7 @@ def run(work: Path, users: int, per_user: int, reports: int) -> None:
         for failure in failures[:10]:
             print("  " + failure)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_bot(process, timeout=60)
         api.stop()
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT_DIR, STORE_NAME, copy_store
-from tests.fake_bot_api import FakeBotApi, bot_environment, bot_run_command, start_bot, text_update
+from tests.fake_bot_api import FakeBotApi, bot_environment, bot_run_command, start_bot, stop_bot, text_update
 
 TOKEN = "123456:END-TO-END"
 ADMIN, STAFF, STRANGER = 900, 1001, 2002
@@ -61,12 +61,7 @@ def running_bot(tmp_path: Path, seed_store: Path):
         api.wait_for("getUpdates", timeout=90)
         yield api, process, corpus
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_bot(process, timeout=30)
         api.stop()
 
 

@@ -13,7 +13,7 @@ from bot.replies import Responder
 from index.api import Library
 from index.figures.pairing import pair_plans
 from index.store.models import Target
-from tests.conftest import make_settings, open_library, silent
+from tests.conftest import make_settings, open_library, silent, write_corpus
 from tests.telegram_html import assert_telegram_html
 
 PLAN_2024 = (
@@ -35,11 +35,7 @@ FACTS = "全区基本情况\n一、基本情况\n全区共有城镇老旧小区1
 
 @pytest.fixture
 def reports_2024(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "2024计划.txt").write_text(PLAN_2024, encoding="utf-8")
-    (corpus / "2024总结.txt").write_text(SUMMARY_2024, encoding="utf-8")
-    (corpus / "基本情况.txt").write_text(FACTS, encoding="utf-8")
+    corpus = write_corpus(tmp_path, {"2024计划.txt": PLAN_2024, "2024总结.txt": SUMMARY_2024, "基本情况.txt": FACTS})
     return open_library(tmp_path, corpus)
 
 
@@ -145,13 +141,9 @@ def test_plan_and_achievement_are_paired_across_reports(reports_2024):
 
 
 def test_one_places_plan_never_pairs_with_another_places_result(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
     plan = PLAN_2024.replace("区住建局", "平阳县住建局").replace("全年计划", "我县全年计划")
     summary = SUMMARY_2024.replace("区住建局", "苍南县住建局").replace("全年筹集", "我县全年筹集")
-    (corpus / "平阳县计划.txt").write_text(plan, encoding="utf-8")
-    (corpus / "苍南县总结.txt").write_text(summary, encoding="utf-8")
-    library = open_library(tmp_path, corpus)
+    library = open_library(tmp_path, write_corpus(tmp_path, {"平阳县计划.txt": plan, "苍南县总结.txt": summary}))
     named = [r for r in library.targets("保障性租赁住房") if r.indicator_match]
     assert {(r.place, r.kind) for r in named} == {("平阳县", "plan"), ("苍南县", "achieved")}
     assert pair_plans(named) == []

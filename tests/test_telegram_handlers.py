@@ -14,7 +14,7 @@ from bot.keyboards import CALLBACK_DATA_LIMIT
 from bot.render.texts import APOLOGY_TEXT, BUTTON_EXPIRED_TEXT
 from bot.telegram_app import build_application
 from index.api import Library
-from tests.conftest import docx_bytes, open_library
+from tests.conftest import docx_bytes, open_library, write_corpus
 from tests.telegram_fakes import RecordingRequest, callback_update, document_update, message_update
 from tests.telegram_html import assert_telegram_html
 
@@ -362,13 +362,8 @@ async def test_docs_remove_and_stats(admin_telegram):
 
 @pytest.mark.asyncio
 async def test_docs_pages_with_buttons(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for number in range(12):
-        (corpus / f"报告{number:02d}.txt").write_text(
-            f"一、2024年重点工作\n新建口袋公园{number + 1}个。\n", encoding="utf-8"
-        )
-    live = open_library(tmp_path, corpus)
+    reports = {f"报告{number:02d}.txt": f"一、2024年重点工作\n新建口袋公园{number + 1}个。\n" for number in range(12)}
+    live = open_library(tmp_path, write_corpus(tmp_path, reports))
     application, request = await _start(live, tmp_path, dataclasses.replace(SETTINGS))
     try:
         (listing,) = await say((application, request), "/docs", ADMIN)

@@ -16,7 +16,7 @@ from index.search.vocabulary import AbbreviationTable, TypoTable, component_word
 from index.store.models import Passage
 from index.text.normalize import index_form
 from index.text.periods import month_ranges
-from tests.conftest import open_library
+from tests.conftest import open_library, write_corpus
 
 # The other work of a year, as every report has it: the passages the question is not about.
 OTHER_WORK = (
@@ -51,11 +51,7 @@ def first_text(library, question: str) -> str:
 
 @pytest.fixture
 def provinces(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "北京2023.txt").write_text(BEIJING, encoding="utf-8")
-    (corpus / "山东2023.txt").write_text(SHANDONG, encoding="utf-8")
-    (corpus / "山东2022.txt").write_text(SHANDONG_2022, encoding="utf-8")
+    corpus = write_corpus(tmp_path, {"北京2023.txt": BEIJING, "山东2023.txt": SHANDONG, "山东2022.txt": SHANDONG_2022})
     return open_library(tmp_path, corpus)
 
 
@@ -78,10 +74,7 @@ def test_a_year_prefers_its_passages_and_relative_years_count_from_the_newest_re
 
 
 def test_steering_off_ranks_by_words_alone(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "北京2023.txt").write_text(BEIJING, encoding="utf-8")
-    (corpus / "山东2023.txt").write_text(SHANDONG, encoding="utf-8")
+    corpus = write_corpus(tmp_path, {"北京2023.txt": BEIJING, "山东2023.txt": SHANDONG})
     steered = open_library(tmp_path / "a", corpus)
     plain = open_library(tmp_path / "b", corpus, ranking=RankingSettings(place_boost=0.0))
     question = "北京老旧小区开工了多少个"
@@ -199,11 +192,8 @@ def test_a_long_rambling_question_is_searched_by_its_key_concepts(seed_index):
 
 
 def test_a_copied_passage_appears_once(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "山东2023.txt").write_text(SHANDONG, encoding="utf-8")
     digest = SHANDONG.replace("工作总结", "工作总结导读") + "（摘要）\n"
-    (corpus / "山东2023导读.txt").write_text(digest, encoding="utf-8")
+    corpus = write_corpus(tmp_path, {"山东2023.txt": SHANDONG, "山东2023导读.txt": digest})
     deduplicated = open_library(tmp_path / "a", corpus)
     texts = [h.passage.text for h in deduplicated.search("山东老旧小区开工", k=5)]
     assert sum("2900个" in t for t in texts) == 1
@@ -249,33 +239,27 @@ def test_months_are_compared_as_ranges():
 
 
 def test_a_number_question_prefers_the_passage_with_the_figure(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "r.txt").write_text(
+    report = (
         "区住建局2023年工作总结\n"
         "一、加装电梯\n"
         "加装电梯是民生实事，加装电梯工作要坚持居民自愿、加装电梯政策要宣传到位。\n"
         "二、成效\n"
-        "全年完成既有住宅加装电梯56台。\n",
-        encoding="utf-8",
+        "全年完成既有住宅加装电梯56台。\n"
     )
-    library = open_library(tmp_path, corpus)
+    library = open_library(tmp_path, write_corpus(tmp_path, {"r.txt": report}))
     assert "56台" in first_text(library, "加装电梯完成了多少台")
 
 
 def test_a_number_question_prefers_a_figure_of_the_kind_it_asks_for(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "r.txt").write_text(
+    report = (
         "区住建局2023年工作总结\n"
         "一、停车设施\n今年新增公共停车位760个，老城区停车难有所缓解。\n"
         "二、燃气安全\n开展燃气管道隐患排查，更新改造老化管网，目标是全年零事故。\n"
         "三、物业管理\n推进住宅小区物业服务全覆盖，成立业主委员会，完成率达到九成。\n"
         "四、建筑市场\n整治建筑市场秩序，查处违法分包行为。\n"
-        "五、2024年工作安排\n围绕停车位供给，明年公共停车位力争新增800个，重点布局医院学校周边。\n",
-        encoding="utf-8",
+        "五、2024年工作安排\n围绕停车位供给，明年公共停车位力争新增800个，重点布局医院学校周边。\n"
     )
-    library = open_library(tmp_path, corpus)
+    library = open_library(tmp_path, write_corpus(tmp_path, {"r.txt": report}))
     # The plan passage says 停车位 twice and wins on words alone; the figure's kind decides.
     assert "760个" in first_text(library, "停车位完成了多少个")
     assert "800个" in first_text(library, "停车位的目标是多少个")
