@@ -129,6 +129,24 @@ def test_text_columns_keep_every_string_through_take_and_concatenate():
     assert [joined.get(r) for r in range(len(joined))] == [strings[4], "", strings[5], strings[1], *strings]
 
 
+def test_gathering_two_fields_at_once_equals_gathering_each(seed_index):
+    index = seed_index.serving.index
+    words, grams = ["加装电梯", "没有这个词", "电梯", "加装电梯"], ["电梯", "加装", "梯梯", "保障"]
+    together, starts = index.gather_fields([("word", words), ("bigram", grams)])
+    apart = [index.gather("word", words), index.gather("bigram", grams)]
+    assert starts == [0, 2, 5]
+    assert together.terms == apart[0].terms + apart[1].terms == ["加装电梯", "电梯", "电梯", "加装", "保障"]
+    assert np.array_equal(together.ids, np.concatenate([g.ids for g in apart]))
+    assert np.array_equal(together.rows, np.concatenate([g.rows for g in apart]))
+    assert np.array_equal(together.tf, np.concatenate([g.tf for g in apart]))
+    assert np.array_equal(together.bounds, np.concatenate([apart[0].bounds, apart[1].bounds[1:] + len(apart[0].rows)]))
+    marks = np.zeros(index.rows("passages"), dtype=bool)
+    together.mark_numbers(marks, {2, None})  # the bigram 电梯, not the word
+    assert np.array_equal(np.flatnonzero(marks), np.unique(apart[1].rows[: apart[1].bounds[1]]))
+    with pytest.raises(ValueError, match="row spaces"):
+        index.gather_fields([("word", words), ("indicator", words)])
+
+
 def test_restricted_postings_are_each_terms_postings_on_the_kept_rows(seed_index):
     index = seed_index.serving.index
     gathered = index.gather("word", ["加装电梯", "电梯", "改造", "没有这个词", "保障性租赁住房"])

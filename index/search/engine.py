@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -441,32 +441,62 @@ class SparseIndex:
         """Return the live postings of the distinct ``terms`` the field knows, grouped by
         term in the order given, with one concatenation for all of them (a question has
         20–40 tokens; a :meth:`postings` call each cost more than scoring them)."""
-        vocabulary = self.vocabularies[field_name]
-        known = [t for t in dict.fromkeys(terms) if vocabulary.get(t) is not None]
-        ids = [vocabulary.ids[t] for t in known]
-        parts, offsets, sizes, per_term = [], [], [], []
-        for term_id in ids:
-            found = 0
-            for indptr, rows, tf, offset in self._views[field_name]:
-                if term_id + 1 < len(indptr):
-                    start, end = int(indptr[term_id]), int(indptr[term_id + 1])
-                    if end > start:
-                        parts.append((rows[start:end], tf[start:end]))
-                        offsets.append(offset)
-                        sizes.append(end - start)
-                        found += end - start
-            per_term.append(found)
-        if not parts:
+        return self.gather_fields([(field_name, terms)])[0]
+
+    def gather_fields(self, requests: Sequence[tuple[str, Iterable[str]]]) -> tuple[Gathered, list[int]]:
+        """Return the live postings of several fields' terms as one :class:`Gathered`
+        (each field's distinct known terms in the order given, fields in the order
+        asked), and where each field's terms start in it: ``starts[i]:starts[i + 1]``
+        are the term numbers of ``requests[i]`` (``len(requests) + 1`` numbers).
+
+        One concatenation and one restriction serve the word and bigram fields of a
+        question: per field they cost 0.1 ms at 20,000 passages, a tenth of its ranking.
+
+        Raises:
+            ValueError: the fields are of different row spaces.
+        """
+        spaces = {SPACE_OF[name] for name, _ in requests}
+        if len(spaces) > 1:
+            raise ValueError(f"fields of different row spaces gathered together: {sorted(spaces)}")
+        known, ids, starts = [], [], []
+        row_parts, tf_parts, offsets, sizes, per_term = [], [], [], [], []
+        for field_name, terms in requests:
+            starts.append(len(known))
+            vocabulary = self.vocabularies[field_name]
+            field_known = [t for t in dict.fromkeys(terms) if vocabulary.get(t) is not None]
+            known += field_known
+            field_ids = [vocabulary.ids[t] for t in field_known]
+            ids += field_ids
+            views = self._views[field_name]
+            for term_id in field_ids:
+                found = 0
+                for indptr, rows, tf, offset in views:
+                    if term_id + 1 < len(indptr):
+                        start, end = int(indptr[term_id]), int(indptr[term_id + 1])
+                        if end > start:
+                            row_parts.append(rows[start:end])
+                            tf_parts.append(tf[start:end])
+                            offsets.append(offset)
+                            sizes.append(end - start)
+                            found += end - start
+                per_term.append(found)
+        starts.append(len(known))
+        term_ids = np.array(ids, np.int64)
+        if not row_parts:
             empty = np.zeros(0, np.int64)
-            return Gathered(known, np.array(ids, np.int64), empty, np.zeros(0), np.zeros(len(known) + 1, np.int64))
-        rows = np.concatenate([r for r, _ in parts]).astype(np.int64) + np.repeat(offsets, sizes)
-        tf = np.concatenate([f for _, f in parts]).astype(np.float64)
-        keep = None if self._complete[SPACE_OF[field_name]] else self.live[SPACE_OF[field_name]][rows]
+            return Gathered(known, term_ids, empty, np.zeros(0), np.zeros(len(known) + 1, np.int64)), starts
+        rows = np.concatenate(row_parts, dtype=np.int64)
+        if any(offsets):
+            rows += np.repeat(np.array(offsets, np.int64), sizes)
+        tf = np.concatenate(tf_parts, dtype=np.float64)
+        space = spaces.pop()
+        keep = None if self._complete[space] else self.live[space][rows]
         if keep is not None and not keep.all():
             per_term = np.bincount(np.repeat(np.arange(len(known)), per_term)[keep], minlength=len(known))
             rows, tf = rows[keep], tf[keep]
-        bounds = np.concatenate([[0], np.cumsum(per_term)]).astype(np.int64)
-        return Gathered(known, np.array(ids, np.int64), rows, tf, bounds)
+        bounds = np.zeros(len(known) + 1, np.int64)
+        np.cumsum(per_term, out=bounds[1:])
+        return Gathered(known, term_ids, rows, tf, bounds), starts
 
     def term_id(self, field_name: str, term: str) -> int | None:
         """Return the id of a term in a field, or None when no row ever had it."""
@@ -511,7 +541,8 @@ def concat_ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Gathered:
-    """The live postings of some terms of one field, grouped by term.
+    """The live postings of some terms of one field (or of several fields of one row
+    space, their terms one after the other), grouped by term.
 
     Attributes:
         terms: the distinct terms the field knows, in the order asked.
@@ -536,6 +567,13 @@ class Gathered:
         """Set ``rows[r]`` (bool per global row) for every row holding one of ``terms``."""
         for number, term in enumerate(self.terms):
             if term in terms:
+                rows[self.rows[self.bounds[number] : self.bounds[number + 1]]] = True
+
+    def mark_numbers(self, rows: np.ndarray, numbers: Collection[int | None]) -> None:
+        """Set ``rows[r]`` for every row holding one of the terms numbered ``numbers``
+        (positions in ``terms``; None is ignored)."""
+        for number in numbers:
+            if number is not None:
                 rows[self.rows[self.bounds[number] : self.bounds[number + 1]]] = True
 
     def restricted(self, rows: np.ndarray) -> Gathered:

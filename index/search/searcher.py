@@ -156,14 +156,17 @@ class Searcher:
         if not any(c.weight > 0 and c.source != "unseen" for c in concepts):
             return Answer((), **notes)
         word_tokens = [t for c in concepts for t in (*(f for f, _ in c.forms), *c.parts)]
-        words = self.index.gather("word", word_tokens)
         bigram_tokens = [g for c in concepts for g in c.bigrams]
         if self.ranking.bigram_weight > 0:
             bigram_tokens += [g for c in concepts if c.weight > 0 and c.forms for g in _word_bigrams(c)]
         bigram_tokens += [g for phrase in plan.phrases for g in phrase.bigrams]
-        bigrams = self.index.gather("bigram", bigram_tokens)
-        if not words.terms and not bigrams.terms:
+        postings, starts = self.index.gather_fields([("word", word_tokens), ("bigram", bigram_tokens)])
+        if not postings.terms:
             return Answer((), **notes)
+        numbers = {
+            field: {term: starts[i] + n for n, term in enumerate(postings.terms[starts[i] : starts[i + 1]])}
+            for i, field in enumerate(PASSAGE_FIELDS)
+        }
         # Candidates and each row's place among them through one mark per row: linear in
         # the corpus and the postings, where a sort-based np.unique was the query's cost.
         held = np.zeros(self.index.rows("passages"), dtype=bool)
@@ -183,55 +186,56 @@ class Searcher:
             # postings (工作, 建设) are kept only where such a passage is. The answer is the
             # same; at 20k passages a third of those holding any word are scored.
             held[:] = True
+            word_numbers, gram_numbers = numbers["word"], numbers["bigram"]
             for essential in required:
                 marks = np.zeros(len(held), dtype=bool)
-                words.mark(marks, {t for c in essential for t in (*(f for f, _ in c.forms), *c.parts)})
-                bigrams.mark(marks, {g for c in essential for g in c.bigrams})
+                wanted = {word_numbers.get(t) for c in essential for t in (*(f for f, _ in c.forms), *c.parts)}
+                wanted.update(gram_numbers.get(g) for c in essential for g in c.bigrams)
+                postings.mark_numbers(marks, wanted)
                 held &= marks
-            words, bigrams = words.restricted(held), bigrams.restricted(held)
+            postings = postings.restricted(held)
         else:
-            held[words.rows] = True
-            held[bigrams.rows] = True
+            held[postings.rows] = True
         candidates = np.flatnonzero(held)
         position = np.zeros(len(held), dtype=np.int64)
         position[candidates] = np.arange(len(candidates))
         size, count = len(candidates), len(concepts)
-        word_field = _Contributions(self, "word", words, position, size)
-        gram_field = _Contributions(self, "bigram", bigrams, position, size)
-        # Slots of the bigram field: each concept's own bigrams, then the fused word
-        # bigrams, then each phrase.
-        fused_slot, phrase_slot = count, count + 1
+        contributions = _Contributions(self, postings, starts, numbers, position, size)
+        # Summed slots: each concept's sub-words (word field), then in the bigram field
+        # each concept's own bigrams, the fused word bigrams, and each phrase.
+        gram_slot = count
+        fused_slot, phrase_slot = gram_slot + count, gram_slot + count + 1
         for number, concept in enumerate(concepts):
             for form, fit in concept.forms:
-                word_field.link(form, number, fit, best=True)
+                contributions.link("word", form, number, fit, best=True)
             for part in concept.parts:
-                word_field.link(part, number)
+                contributions.link("word", part, number)
             for gram in concept.bigrams:
-                gram_field.link(gram, number)
+                contributions.link("bigram", gram, gram_slot + number)
         if self.ranking.bigram_weight > 0:
             for concept in concepts:
                 if concept.weight > 0 and concept.forms:
                     for gram in _word_bigrams(concept):
-                        gram_field.link(gram, fused_slot)
+                        contributions.link("bigram", gram, fused_slot)
         for number, phrase in enumerate(plan.phrases):
             for gram in phrase.bigrams:
-                gram_field.link(gram, phrase_slot + number)
-        whole = word_field.best(count)
-        partial, _ = word_field.total(count, with_counts=False)
-        spread, present = gram_field.total(phrase_slot + len(plan.phrases))
-        own = np.array([gram_field.linked(number) for number in range(count)], dtype=np.float64)
+                contributions.link("bigram", gram, phrase_slot + number)
+        whole = contributions.best(count)
+        sums, counts = contributions.total(phrase_slot + len(plan.phrases))
+        partial, spread, present = sums[:count], sums[gram_slot:], counts[gram_slot:]
+        own = np.array([contributions.linked(gram_slot + number) for number in range(count)], dtype=np.float64)
         share = np.divide(present[:count], own[:, None], out=np.zeros((count, size)), where=own[:, None] > 0)
         found_part = (partial > 0) | (share >= 0.5)
         credits = np.where(whole > 0, 1.0, np.where(found_part, PARTIAL_CREDIT, 0.0))
         scores = (whole + SUBWORD_WEIGHT * partial + spread[:count]).sum(axis=0)
         if self.ranking.bigram_weight > 0:
-            scores += self.ranking.bigram_weight * spread[fused_slot]
+            scores += self.ranking.bigram_weight * spread[count]
         concept_weights = np.array([c.weight for c in concepts])
         coverage = concept_weights @ credits / concept_weights.sum()
         evidence = (concept_weights * np.array([c.specificity for c in concepts])) @ credits / rarest
         for number, phrase in enumerate(plan.phrases):
-            slot = phrase_slot + number
-            whole_run = (present[slot] == gram_field.linked(slot)) & (gram_field.linked(slot) > 0)
+            slot, linked = count + 1 + number, contributions.linked(phrase_slot + number)
+            whole_run = (present[slot] == linked) & (linked > 0)
             evidence = evidence + np.where(whole_run, phrase.weight / rarest, 0.0)
             if self.ranking.bigram_weight > 0:
                 scores += self.ranking.bigram_weight * whole_run * spread[slot]
@@ -245,7 +249,7 @@ class Searcher:
             scores = scores * np.where(of_year, 1 + self.ranking.year_boost, 1.0)
             missing_years = tuple(y for y in plan.years if y not in self.years_covered)
         ranked = _best(np.flatnonzero(accepted), scores, k * FETCH_FACTOR)
-        hits = self._hits(plan, candidates, ranked, scores, coverage, evidence, k, words.terms + bigrams.terms)
+        hits = self._hits(plan, candidates, ranked, scores, coverage, evidence, k, postings.terms)
         return Answer(tuple(hits), plan.rewrites, plan.relative, missing_places, missing_years)
 
     def neighbours(self, passage_id: int, before: int = 1, after: int = 1) -> list[PassageView]:
@@ -365,34 +369,44 @@ _DOCUMENTS = select(Document.id, Document.title, Document.place)
 
 
 class _Contributions:
-    """BM25 contributions of one field's question tokens, summed (or maximised) into
-    slots per candidate in posting space: a few array operations per question however
-    many tokens it has, where a dense array per token cost more than the ranking.
+    """BM25 contributions of a question's tokens in the passage fields, summed (or
+    maximised) into slots per candidate in posting space: a few array operations per
+    question however many tokens it has, where a dense array per token cost more than
+    the ranking.
 
     Args:
         searcher: the searcher (its index statistics and BM25 parameters).
-        field: the field of ``gathered``.
-        gathered: the tokens' live postings.
+        postings: the tokens' live postings, the fields' terms in ``PASSAGE_FIELDS``
+            order (:meth:`SparseIndex.gather_fields`); ``starts`` where each begins.
+        numbers: per field, token -> its term number in ``postings``.
         position: global row -> candidate number.
         size: number of candidates.
     """
 
-    def __init__(self, searcher: Searcher, field: str, gathered: Gathered, position: np.ndarray, size: int) -> None:
-        stats = searcher.index.stats[field]
-        term_idfs = searcher.idfs[field][gathered.ids][gathered.term_index()]
-        norm = searcher.norms[field][gathered.rows]
-        self.values = bm25_weights(gathered.tf, None, term_idfs, stats, searcher.parameters, norm=norm)
-        self.gathered = gathered
-        self.candidate = position[gathered.rows]
+    def __init__(
+        self, searcher: Searcher, postings: Gathered, starts: list[int], numbers: dict[str, dict[str, int]],
+        position: np.ndarray, size: int,
+    ) -> None:  # fmt: skip
+        bounds = postings.bounds
+        term_idfs, norms = [], []
+        for i, field in enumerate(PASSAGE_FIELDS):
+            term_idfs.append(searcher.idfs[field][postings.ids[starts[i] : starts[i + 1]]])
+            norms.append(searcher.norms[field][postings.rows[bounds[starts[i]] : bounds[starts[i + 1]]]])
+        term_idf = np.concatenate(term_idfs)[postings.term_index()]
+        norm = np.concatenate(norms)
+        self.values = bm25_weights(postings.tf, None, term_idf, None, searcher.parameters, norm=norm)
+        self.postings = postings
+        self.candidate = position[postings.rows]
         self.size = size
-        self.number = {term: number for number, term in enumerate(gathered.terms)}
+        self.numbers = numbers
         self.links: dict[bool, list[tuple[int, int, float]]] = {False: [], True: []}
         self._linked: Counter[int] | None = None  # tokens per summed slot, counted once linking is done
 
-    def link(self, token: str, slot: int, factor: float = 1.0, best: bool = False) -> None:
-        """Send ``factor`` x the token's contribution to ``slot`` (nothing when the field
-        does not know the token); ``best`` slots keep the largest, others the sum."""
-        number = self.number.get(token)
+    def link(self, field: str, token: str, slot: int, factor: float = 1.0, best: bool = False) -> None:
+        """Send ``factor`` x the contribution of ``field``'s ``token`` to ``slot``
+        (nothing when the field does not know the token); ``best`` slots keep the
+        largest, others the sum."""
+        number = self.numbers[field].get(token)
         if number is not None:
             self.links[best].append((number, slot, factor))
             self._linked = None
@@ -410,13 +424,11 @@ class _Contributions:
         np.maximum.at(found, keys, values)
         return found.reshape(slots, self.size)
 
-    def total(self, slots: int, with_counts: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    def total(self, slots: int) -> tuple[np.ndarray, np.ndarray]:
         """Return (slots x candidates) sums of the contributions sent to each slot, and
-        (``with_counts``) how many of the slot's tokens each candidate holds."""
+        how many of the slot's tokens each candidate holds."""
         keys, values = self._spread(self.links[False])
         sums = np.bincount(keys, values, minlength=slots * self.size).astype(np.float64, copy=False)
-        if not with_counts:
-            return sums.reshape(slots, self.size), None
         present = np.bincount(keys[values > 0], minlength=slots * self.size)
         return sums.reshape(slots, self.size), present.reshape(slots, self.size)
 
@@ -424,7 +436,7 @@ class _Contributions:
         if not links:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         numbers, slots, factors = (np.array(column) for column in zip(*links, strict=True))
-        bounds = self.gathered.bounds
+        bounds = self.postings.bounds
         sizes = bounds[numbers + 1] - bounds[numbers]
         picked = concat_ranges(bounds[numbers], sizes)
         keys = np.repeat(slots.astype(np.int64), sizes) * self.size + self.candidate[picked]
