@@ -459,7 +459,7 @@ class SparseIndex:
         if len(spaces) > 1:
             raise ValueError(f"fields of different row spaces gathered together: {sorted(spaces)}")
         known, ids, starts = [], [], []
-        row_parts, tf_parts, offsets, sizes, per_term = [], [], [], [], []
+        row_parts, tf_parts, per_term = [], [], []
         for field_name, terms in requests:
             starts.append(len(known))
             vocabulary = self.vocabularies[field_name]
@@ -474,10 +474,11 @@ class SparseIndex:
                     if term_id + 1 < len(indptr):
                         start, end = int(indptr[term_id]), int(indptr[term_id + 1])
                         if end > start:
-                            row_parts.append(rows[start:end])
+                            # Shifted here, segment by segment: the first segment (most
+                            # postings) needs no shift, so no pass over all of them.
+                            part = rows[start:end]
+                            row_parts.append(np.add(part, offset, dtype=np.int64) if offset else part)
                             tf_parts.append(tf[start:end])
-                            offsets.append(offset)
-                            sizes.append(end - start)
                             found += end - start
                 per_term.append(found)
         starts.append(len(known))
@@ -486,8 +487,6 @@ class SparseIndex:
             empty = np.zeros(0, np.int64)
             return Gathered(known, term_ids, empty, np.zeros(0), np.zeros(len(known) + 1, np.int64)), starts
         rows = np.concatenate(row_parts, dtype=np.int64)
-        if any(offsets):
-            rows += np.repeat(np.array(offsets, np.int64), sizes)
         tf = np.concatenate(tf_parts, dtype=np.float64)
         space = spaces.pop()
         keep = None if self._complete[space] else self.live[space][rows]

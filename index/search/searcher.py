@@ -185,19 +185,21 @@ class Searcher:
             # (the "essential" terms of MaxScore, Turtle & Flood 1995): the other words'
             # postings (工作, 建设) are kept only where such a passage is. The answer is the
             # same; at 20k passages a third of those holding any word are scored.
-            held[:] = True
             word_numbers, gram_numbers = numbers["word"], numbers["bigram"]
-            for essential in required:
-                marks = np.zeros(len(held), dtype=bool)
+            for number, essential in enumerate(required):
+                marks = held if number == 0 else np.zeros(len(held), dtype=bool)
                 wanted = {word_numbers.get(t) for c in essential for t in (*(f for f, _ in c.forms), *c.parts)}
                 wanted.update(gram_numbers.get(g) for c in essential for g in c.bigrams)
                 postings.mark_numbers(marks, wanted)
-                held &= marks
+                if number:
+                    held &= marks
             postings = postings.restricted(held)
         else:
             held[postings.rows] = True
         candidates = np.flatnonzero(held)
-        position = np.zeros(len(held), dtype=np.int64)
+        # Read only at the postings' rows, all of them candidates: left unset elsewhere
+        # (zeroing it was a pass over every row of the corpus).
+        position = np.empty(len(held), dtype=np.int64)
         position[candidates] = np.arange(len(candidates))
         size, count = len(candidates), len(concepts)
         contributions = _Contributions(self, postings, starts, numbers, position, size)
