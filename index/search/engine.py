@@ -581,9 +581,11 @@ class Gathered:
         keep = rows[self.rows]
         if keep.all():
             return self
-        kept_before = np.zeros(len(keep) + 1, dtype=np.int64)  # postings kept before each one
-        np.cumsum(keep, out=kept_before[1:])
-        return Gathered(self.terms, self.ids, self.rows[keep], self.tf[keep], kept_before[self.bounds])
+        # Positions, not a mask: one pass finds them, each gather then reads only the
+        # kept postings, and a term's bounds are a binary search among them (a cumulative
+        # count of the mask and two masked copies took twice as long).
+        kept = np.flatnonzero(keep)
+        return Gathered(self.terms, self.ids, self.rows[kept], self.tf[kept], np.searchsorted(kept, self.bounds))
 
 
 def _offsets(segments: Sequence[Segment], space: str) -> np.ndarray:

@@ -225,9 +225,13 @@ class Searcher:
         whole = contributions.best(count)
         sums, counts = contributions.total(phrase_slot + len(plan.phrases))
         partial, spread, present = sums[:count], sums[gram_slot:], counts[gram_slot:]
-        own = np.array([contributions.linked(gram_slot + number) for number in range(count)], dtype=np.float64)
-        share = np.divide(present[:count], own[:, None], out=np.zeros((count, size)), where=own[:, None] > 0)
-        found_part = (partial > 0) | (share >= 0.5)
+        # A concept is partly found by a sub-word or by half its own bigrams (only the
+        # concepts that have bigrams, few, are checked for the second).
+        found_part = partial > 0
+        for number in range(count):
+            own = contributions.linked(gram_slot + number)
+            if own:
+                found_part[number] |= present[number] * 2 >= own
         credits = np.where(whole > 0, 1.0, np.where(found_part, PARTIAL_CREDIT, 0.0))
         scores = (whole + SUBWORD_WEIGHT * partial + spread[:count]).sum(axis=0)
         if self.ranking.bigram_weight > 0:
