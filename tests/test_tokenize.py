@@ -8,7 +8,7 @@ import tempfile
 import pytest
 
 from index.text.lexicon import Lexicon, LexiconError, LexiconPaths
-from index.text.normalize import fold_width, fold_widths, to_simplified
+from index.text.normalize import fold_width, fold_widths, index_form, to_simplified
 from index.text.segmentation import MAX_QUERY_TERMS, Tokenizer, cached_from_dictionary, general_dictionary
 from tests.conftest import SEED_FILES
 
@@ -21,6 +21,26 @@ def test_redaction_marks_are_never_tokens(tokenizer, path):
     assert re.search(r"XX|\*|xx", text)  # the seed does contain redactions
     tokens = tokenizer.tokens(text)
     assert not [t for t in tokens if REDACTION.match(t) or "*" in t]
+
+
+def test_one_question_cut_equals_jiebas_cuts_with_and_without_its_hmm(tokenizer):
+    lines = [line for path in SEED_FILES for line in path.read_text(encoding="utf-8").splitlines()]
+    lines += [
+        "加状电梯今年完成了多少台？",  # a typo jieba's HMM cuts its own way
+        "农危改 ab12 x 3.5% C++ 12345热线  e-mail：a_b#c",  # letters, digits, signs, spaces
+        "２０２４年ＡＢＣ小区改造",  # full width, folded to index form
+        "",
+    ]
+    segmenter = tokenizer.segmenter
+    for line in lines:
+        text = index_form(line).lower()
+        words, spans = tokenizer.question_cut(line)
+        assert words == list(segmenter.cut(text)), line
+        without_hmm = {
+            i for w, start, end in segmenter.tokenize(text, HMM=False) if len(w) > 1 for i in range(start, end)
+        }
+        assert spans == without_hmm, line
+    assert len(lines) > 100  # every paragraph of the five seed reports
 
 
 def test_user_dictionary_terms_stay_whole_with_their_sub_words(tokenizer):

@@ -214,7 +214,10 @@ class QueryInterpreter:
                 years.append(year)
         concepts, rewrites = [], []
         terms = question.content_terms
-        corrected, fixes = self._rewrite_runs(folded)
+        spans = question.dictionary_spans
+        if spans is None:
+            spans = self.tokenizer.question_cut(question.text)[1]
+        corrected, fixes = self._rewrite_runs(folded, spans)
         if fixes:  # jieba cut the term apart (加状电梯 → 加, 状, 电梯; 农危改 → 农, 危, 改): cut the new text
             rewrites += fixes
             terms = tuple(t for t in self.tokenizer.query_terms(corrected) if year_of_word(t.word) is None)
@@ -268,7 +271,7 @@ class QueryInterpreter:
             phrases.append(Concept(text, (), (), tuple(grams), "phrase", self.idf(min(frequencies)), 1.0))
         return tuple(phrases)
 
-    def _rewrite_runs(self, folded: str) -> tuple[str, list[tuple[str, str]]]:
+    def _rewrite_runs(self, folded: str, known: frozenset[int]) -> tuple[str, list[tuple[str, str]]]:
         """Return the question with misspelt or abbreviated field terms written out, and
         (as written, written out) pairs.
 
@@ -277,9 +280,11 @@ class QueryInterpreter:
         characters one same-sounding character away from a corpus term (加状电梯 →
         加装电梯), then a stretch of two or three characters that no known word of the
         question covers and that abbreviates corpus terms (农危改 → 农村危房改造).
+        ``known`` holds the offsets of ``folded`` inside words jieba's dictionary knows
+        (:attr:`ParsedQuestion.dictionary_spans`): only windows with a character outside
+        them are looked at.
         """
         fixes = []
-        known = self._known_spans(folded)
         # Characters outside dictionary words, counted up to each offset: a window of the
         # question is all dictionary words when it holds none (one subtraction, not a set).
         outside = [0]
@@ -310,16 +315,6 @@ class QueryInterpreter:
         for window, term in fixes:
             folded = folded.replace(window, term)
         return folded, fixes
-
-    def _known_spans(self, folded: str) -> set[int]:
-        """Offsets of ``folded`` inside words jieba's dictionary knows (two or more
-        characters, cut without its HMM guesser): an abbreviation is looked for only
-        among the characters it could not place in a word."""
-        spans = set()
-        for word, start, end in self.tokenizer.segmenter.tokenize(folded.lower(), HMM=False):
-            if len(word) > 1:
-                spans.update(range(start, end))
-        return spans
 
     def _concept(self, term, is_place: bool) -> Concept:
         concept = self._resolve(term, is_place)

@@ -43,6 +43,8 @@ class ParsedQuestion:
         unit: the unit it asks for, as written after 多少/几 (台, 套), or None.
         asks_number: whether it asks for a number (多少, 几, 目标, 完成率 …).
         words: all its words in order (:meth:`Tokenizer.question_words`), cut once.
+        dictionary_spans: offsets inside the words jieba's dictionary knows
+            (:meth:`Tokenizer.question_cut`), from the same cut; None when not cut.
     """
 
     text: str
@@ -52,6 +54,7 @@ class ParsedQuestion:
     unit: str | None = None
     asks_number: bool = False
     words: tuple[str, ...] = ()
+    dictionary_spans: frozenset[int] | None = None
 
     @property
     def content_terms(self) -> tuple[QueryTerm, ...]:
@@ -82,7 +85,7 @@ def parse_question(text: str, tokenizer: Tokenizer) -> ParsedQuestion:
          if cue.search(folded)),
         None,
     )  # fmt: skip
-    words = tokenizer.question_words(cleaned)
+    words, dictionary_spans = tokenizer.question_cut(cleaned)
     return ParsedQuestion(
         text=cleaned,
         terms=tuple(tokenizer.query_terms(cleaned, words)),
@@ -91,6 +94,7 @@ def parse_question(text: str, tokenizer: Tokenizer) -> ParsedQuestion:
         unit=unit.group(1) if unit else None,
         asks_number=bool(_NUMBER_QUESTION.search(folded)),
         words=tuple(words),
+        dictionary_spans=dictionary_spans,
     )
 
 
