@@ -435,7 +435,8 @@ class _Contributions:
         how many of the slot's tokens each candidate holds."""
         keys, values = self._spread(self.links[False])
         sums = np.bincount(keys, values, minlength=slots * self.size).astype(np.float64, copy=False)
-        present = np.bincount(keys[values > 0], minlength=slots * self.size)
+        positive = values > 0  # BM25 weights are, but a token held counts only if it adds
+        present = np.bincount(keys if positive.all() else keys[positive], minlength=slots * self.size)
         return sums.reshape(slots, self.size), present.reshape(slots, self.size)
 
     def _spread(self, links: list[tuple[int, int, float]]) -> tuple[np.ndarray, np.ndarray]:
@@ -446,7 +447,10 @@ class _Contributions:
         sizes = bounds[numbers + 1] - bounds[numbers]
         picked = concat_ranges(bounds[numbers], sizes)
         keys = np.repeat(slots.astype(np.int64), sizes) * self.size + self.candidate[picked]
-        return keys, self.values[picked] * np.repeat(factors.astype(np.float64), sizes)
+        values = self.values[picked]
+        if (factors != 1).any():  # summed slots take each token whole: no pass to multiply by 1
+            values *= np.repeat(factors.astype(np.float64), sizes)
+        return keys, values
 
 
 class _PassageFigures:

@@ -28,7 +28,7 @@ import math
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from index.search.engine import SparseIndex
 from index.search.vocabulary import AbbreviationTable, Expansion, TypoTable
@@ -236,7 +236,7 @@ class QueryInterpreter:
             tuple(relative),
             tuple(rewrites),
             self._phrases(question.words or self.tokenizer.question_words(question.text), {c.word for c in concepts}),
-            frozenset(month_ranges(folded)),
+            frozenset(month_ranges(folded, folded=True)),
             question.unit,
             question.asks_number,
             question.kind,
@@ -323,7 +323,10 @@ class QueryInterpreter:
             tokens = [term.word]  # 找 met as 找到, 找出: as everyday as the character
         if not tokens or concept.weight == 0:
             return concept
-        return replace(concept, specificity=max(self.specificity(token) for token in tokens))
+        specificity = max(self.specificity(token) for token in tokens)
+        # Built field by field: dataclasses.replace inspects the fields on every call.
+        return Concept(concept.word, concept.forms, concept.parts, concept.bigrams, concept.source, concept.weight,
+                       specificity)  # fmt: skip
 
     def specificity(self, token: str) -> float:
         """Return 0–1: how much more often the reports use ``token`` than everyday
