@@ -222,8 +222,7 @@ class Searcher:
         for number, phrase in enumerate(plan.phrases):
             for gram in phrase.bigrams:
                 contributions.link("bigram", gram, phrase_slot + number)
-        whole = contributions.best(count)
-        sums, counts = contributions.total(phrase_slot + len(plan.phrases))
+        whole, sums, counts = contributions.spread(count, phrase_slot + len(plan.phrases))
         partial, spread, present = sums[:count], sums[gram_slot:], counts[gram_slot:]
         # A concept is partly found by a sub-word or by half its own bigrams (only the
         # concepts that have bigrams, few, are checked for the second).
@@ -423,26 +422,17 @@ class _Contributions:
             self._linked = Counter(to for _, to, _ in self.links[False])
         return self._linked[slot]
 
-    def best(self, slots: int) -> np.ndarray:
-        """Return (slots x candidates): the largest contribution sent to each slot."""
-        keys, values = self._spread(self.links[True])
-        found = np.zeros(slots * self.size)
-        np.maximum.at(found, keys, values)
-        return found.reshape(slots, self.size)
-
-    def total(self, slots: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return (slots x candidates) sums of the contributions sent to each slot, and
-        how many of the slot's tokens each candidate holds."""
-        keys, values = self._spread(self.links[False])
-        sums = np.bincount(keys, values, minlength=slots * self.size).astype(np.float64, copy=False)
-        positive = values > 0  # BM25 weights are, but a token held counts only if it adds
-        present = np.bincount(keys if positive.all() else keys[positive], minlength=slots * self.size)
-        return sums.reshape(slots, self.size), present.reshape(slots, self.size)
-
-    def _spread(self, links: list[tuple[int, int, float]]) -> tuple[np.ndarray, np.ndarray]:
-        if not links:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        numbers, slots, factors = (np.array(column) for column in zip(*links, strict=True))
+    def spread(self, best_slots: int, summed_slots: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return, each (slots x candidates): the largest contribution sent to each
+        ``best`` slot; the sum sent to each summed slot; how many of a summed slot's
+        tokens each candidate holds. One expansion of the links for both kinds."""
+        best_links, summed_links = self.links[True], self.links[False]
+        links = best_links + summed_links
+        if links:
+            numbers, slots, factors = (np.array(column) for column in zip(*links, strict=True))
+        else:
+            numbers = slots = np.zeros(0, dtype=np.int64)
+            factors = np.zeros(0)
         bounds = self.postings.bounds
         sizes = bounds[numbers + 1] - bounds[numbers]
         picked = concat_ranges(bounds[numbers], sizes)
@@ -450,7 +440,15 @@ class _Contributions:
         values = self.values[picked]
         if (factors != 1).any():  # summed slots take each token whole: no pass to multiply by 1
             values *= np.repeat(factors.astype(np.float64), sizes)
-        return keys, values
+        split = int(sizes[: len(best_links)].sum())
+        whole = np.zeros(best_slots * self.size)
+        np.maximum.at(whole, keys[:split], values[:split])
+        keys, values = keys[split:], values[split:]
+        sums = np.bincount(keys, values, minlength=summed_slots * self.size).astype(np.float64, copy=False)
+        positive = values > 0  # BM25 weights are, but a token held counts only if it adds
+        present = np.bincount(keys if positive.all() else keys[positive], minlength=summed_slots * self.size)
+        shape = (summed_slots, self.size)
+        return whole.reshape(best_slots, self.size), sums.reshape(shape), present.reshape(shape)
 
 
 class _PassageFigures:

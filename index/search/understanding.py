@@ -291,6 +291,7 @@ class QueryInterpreter:
         for position in range(len(folded)):
             outside.append(outside[-1] + (position not in known))
         frequencies = self.frequencies
+        typos = self.typos if self.correct_typos else None  # read once: a window is looked up a dozen times
         for run_match in _CJK_RUN.finditer(folded):
             run, offset = run_match.group(), run_match.start()
             taken: set[int] = set()
@@ -304,7 +305,7 @@ class QueryInterpreter:
                     if not unknown or window in frequencies or (taken and not taken.isdisjoint(range(first, end))):
                         continue  # all dictionary words, a corpus term, or rewritten already
                     if kind == "typo":
-                        found = self.typos.correct(window, same_sound=True)
+                        found = typos.correct(window, same_sound=True)
                         term = found.term if found else None
                     else:
                         expansions = self.abbreviations.expand(window) if unknown == size else ()
