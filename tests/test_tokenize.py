@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tempfile
+from pathlib import Path
 
 import pytest
 
 from index.text.lexicon import Lexicon, LexiconError, LexiconPaths
 from index.text.normalize import fold_width, fold_widths, index_form, to_simplified
-from index.text.segmentation import MAX_QUERY_TERMS, Tokenizer, cached_from_dictionary, general_dictionary
-from tests.conftest import SEED_FILES
+from index.text.segmentation import MAX_QUERY_TERMS, Tokenizer, cached_from_dictionary, general_dictionary, jieba
+from tests.conftest import PROJECT_DIR, SEED_FILES
 
 REDACTION = re.compile(r"^[x*]+%?$")
 
@@ -41,6 +44,18 @@ def test_one_question_cut_equals_jiebas_cuts_with_and_without_its_hmm(tokenizer)
         }
         assert spans == without_hmm, line
     assert len(lines) > 100  # every paragraph of the five seed reports
+
+
+def test_jieba_is_imported_without_pkg_resources():
+    # pkg_resources reads every installed distribution's metadata on import (0.12 s of
+    # a cold start); jieba opens its bundled files by path instead.
+    code = (
+        "import sys\nimport index.text.segmentation as s\n"
+        "print('pkg_resources' in sys.modules, s.jieba.get_dict_file().readline().decode().split()[0])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_DIR)
+    with (Path(jieba.__file__).parent / "dict.txt").open(encoding="utf-8") as bundled:
+        assert done.stdout.split() == ["False", bundled.readline().split()[0]]
 
 
 def test_user_dictionary_terms_stay_whole_with_their_sub_words(tokenizer):

@@ -30,6 +30,8 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from index.search.engine import SparseIndex
 from index.search.vocabulary import AbbreviationTable, Expansion, TypoTable
 from index.text.normalize import index_form
@@ -166,8 +168,10 @@ class QueryInterpreter:
 
     def _count_terms(self) -> dict[str, int]:
         vocabulary = self.index.vocabularies["word"]
-        df = self.index.stats["word"].df
-        return {term: int(df[number]) for number, term in enumerate(vocabulary.terms[: len(df)]) if df[number] > 0}
+        # One conversion of the memory-mapped counts: an element read each cost a cold
+        # start 30 ms at 20,000 passages.
+        df = np.asarray(self.index.stats["word"].df).tolist()
+        return {term: count for term, count in zip(vocabulary.terms[: len(df)], df, strict=True) if count > 0}
 
     @property
     def _two_character_words(self) -> dict[str, list[str]]:
@@ -176,10 +180,11 @@ class QueryInterpreter:
 
     def _index_two_character_words(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
-        for term, _ in sorted(self.frequencies.items(), key=lambda item: -item[1]):
-            if len(term) == 2 and _CJK_RUN.fullmatch(term):
-                for character in set(term):
-                    found.setdefault(character, []).append(term)
+        # Only the two-character words sorted (a stable sort: ties keep corpus order).
+        pairs = [(term, n) for term, n in self.frequencies.items() if len(term) == 2 and _CJK_RUN.fullmatch(term)]
+        for term, _ in sorted(pairs, key=lambda item: -item[1]):
+            for character in set(term):
+                found.setdefault(character, []).append(term)
         return found
 
     def words_with(self, character: str) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ import logging
 import marshal
 import os
 import re
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -25,11 +26,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-import jieba
-from jieba import finalseg
-
 from index.text.lexicon import Lexicon
 from index.text.normalize import index_form
+
+
+def _import_jieba():
+    """Import jieba without pkg_resources. jieba 0.42 imports it only to open files in
+    its own package (``jieba/_compat.py``), and that import reads the metadata of every
+    installed distribution: 0.12 s of a 2.4 s cold start (``python -X importtime``).
+    With the import failing, jieba opens the same files by path, its own fallback; the
+    module is visible again right after."""
+    hidden = sys.modules.get("pkg_resources")
+    sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # import fails
+    try:
+        import jieba
+        from jieba import finalseg
+    finally:
+        if hidden is None:
+            del sys.modules["pkg_resources"]
+        else:
+            sys.modules["pkg_resources"] = hidden
+    return jieba, finalseg
+
+
+jieba, finalseg = _import_jieba()
 
 logger = logging.getLogger(__name__)
 
