@@ -12,7 +12,14 @@ import pytest
 
 from index.text.lexicon import Lexicon, LexiconError, LexiconPaths
 from index.text.normalize import fold_width, fold_widths, index_form, to_simplified
-from index.text.segmentation import MAX_QUERY_TERMS, Tokenizer, cached_from_dictionary, general_dictionary, jieba
+from index.text.segmentation import (
+    MAX_QUERY_TERMS,
+    Tokenizer,
+    cached_from_dictionary,
+    general_dictionary,
+    jieba,
+    prefix_dictionary,
+)
 from tests.conftest import PROJECT_DIR, SEED_FILES
 
 REDACTION = re.compile(r"^[x*]+%?$")
@@ -56,6 +63,14 @@ def test_jieba_is_imported_without_pkg_resources():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_DIR)
     with (Path(jieba.__file__).parent / "dict.txt").open(encoding="utf-8") as bundled:
         assert done.stdout.split() == ["False", bundled.readline().split()[0]]
+
+
+def test_the_prefix_dictionary_is_the_one_jieba_builds():
+    frequencies, total = prefix_dictionary()
+    assert (frequencies, total) == jieba.Tokenizer.gen_pfdict(jieba.Tokenizer().get_dict_file())
+    assert len(frequencies) > 400_000 and frequencies["电梯"] > 0 and frequencies["中华人民共和"] == 0  # a prefix only
+    frequencies["加装电梯测试"] = 1
+    assert "加装电梯测试" not in prefix_dictionary()[0]  # each call a new dict: tokenizers add their words
 
 
 def test_user_dictionary_terms_stay_whole_with_their_sub_words(tokenizer):

@@ -21,6 +21,7 @@ import re
 import sys
 import tempfile
 import threading
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,6 +173,26 @@ def cached_from_dictionary(name: str, version: int | str, build: Callable[[], T]
     return built
 
 
+def prefix_dictionary() -> tuple[dict[str, int], int]:
+    """Return jieba's prefix dictionary of its default dictionary, as its own
+    ``initialize`` builds it (``jieba.Tokenizer.gen_pfdict``: each word with its count,
+    each prefix of a word with 0), and the total count; a new dict on every call (a
+    tokenizer adds its user words to it).
+
+    jieba caches the same dict in the temporary folder, marshalled whole: loading that
+    took 1.0-1.2 s of a 2.4 s cold start here. Cached instead (see
+    :func:`cached_from_dictionary`) as one newline-joined string of the words and an
+    int64 array of the counts, the 498k entries load in 0.22-0.25 s.
+    """
+
+    def build() -> tuple[str, bytes, int]:
+        frequencies, total = jieba.Tokenizer.gen_pfdict(jieba.Tokenizer().get_dict_file())
+        return "\n".join(frequencies), array("q", frequencies.values()).tobytes(), total
+
+    words, counts, total = cached_from_dictionary("prefix-dictionary", 1, build)
+    return dict(zip(words.split("\n"), array("q", counts), strict=True)), total
+
+
 def _dictionary_file() -> Path:
     return Path(jieba.__file__).with_name("dict.txt")
 
@@ -195,13 +216,15 @@ class Tokenizer:
 
     Each instance has its own jieba dictionary (``jieba.Tokenizer``), so a reload with
     an edited user dictionary never changes the tokenizer a running search uses.
-    Building one takes about a second (jieba loads its 350k-word dictionary).
+    Building one takes about half a second (jieba's 350k-word dictionary is loaded).
     """
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         self._jieba = jieba.Tokenizer()
-        self._jieba.initialize()
+        # What jieba's initialize() sets, from a cache four times faster to load.
+        self._jieba.FREQ, self._jieba.total = prefix_dictionary()
+        self._jieba.initialized = True
         # jieba's counts before the lexicon changes them are the general-language
         # frequencies of :meth:`general_frequency`, with no second read of its dictionary.
         self._general_total = self._jieba.total
