@@ -63,7 +63,7 @@ _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _LETTERS_AND_DIGITS = re.compile(r"[a-zA-Z0-9]{2,}")
 MAX_QUERY_TERMS = 64
 # Tokenizers kept per process, by lexicon fingerprint: building one loads jieba's
-# dictionary (about a second), and a reload or a second index in the same process
+# dictionary (about half a second), and a reload or a second index in the same process
 # (tests, the benchmark) would otherwise pay it again for the same word lists.
 CACHED_TOKENIZERS = 2
 # Texts up to this many characters (words, not passages) have their tokens cached, up
