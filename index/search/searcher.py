@@ -160,7 +160,8 @@ class Searcher:
         if self.ranking.bigram_weight > 0:
             bigram_tokens += [g for c in concepts if c.weight > 0 and c.forms for g in _word_bigrams(c)]
         bigram_tokens += [g for phrase in plan.phrases for g in phrase.bigrams]
-        postings, starts = self.index.gather_fields([("word", word_tokens), ("bigram", bigram_tokens)])
+        asked = {"word": word_tokens, "bigram": bigram_tokens}
+        postings, starts = self.index.gather_fields([(field, asked[field]) for field in PASSAGE_FIELDS])
         if not postings.terms:
             return Answer((), **notes)
         numbers = {
