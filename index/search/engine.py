@@ -564,9 +564,7 @@ class Gathered:
 
     def mark(self, rows: np.ndarray, terms: set[str]) -> None:
         """Set ``rows[r]`` (bool per global row) for every row holding one of ``terms``."""
-        for number, term in enumerate(self.terms):
-            if term in terms:
-                rows[self.rows[self.bounds[number] : self.bounds[number + 1]]] = True
+        self.mark_numbers(rows, [number for number, term in enumerate(self.terms) if term in terms])
 
     def mark_numbers(self, rows: np.ndarray, numbers: Collection[int | None]) -> None:
         """Set ``rows[r]`` for every row holding one of the terms numbered ``numbers``
@@ -1027,14 +1025,15 @@ def length_norms(lengths: np.ndarray, stats: FieldStats, p: BM25Parameters) -> n
 
 
 def bm25_weights(
-    tf: np.ndarray, lengths: np.ndarray | None, term_idf, stats: FieldStats, p: BM25Parameters, norm=None
+    tf: np.ndarray, lengths: np.ndarray | None, term_idf, stats: FieldStats | None, p: BM25Parameters, norm=None
 ) -> np.ndarray:
     """Return the BM25 contribution of one term to the rows holding it.
 
     Args:
         tf: term frequency in each row (> 0); lengths: those rows' token counts.
         term_idf: the term's IDF (see :func:`idf`), or one per row.
-        norm: the rows' :func:`length_norms` when computed already (``lengths`` unused).
+        norm: the rows' :func:`length_norms` when computed already (``lengths`` and
+            ``stats`` unused then).
 
     Formulas as in rank-bm25 (Robertson & Zaragoza 2009; Lv & Zhai 2011 for plus and l),
     with norm = 1 - b + b x length / average length:

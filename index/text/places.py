@@ -112,9 +112,10 @@ _CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
 
 @functools.cache
 def gazetteer() -> Gazetteer:
-    """Return the gazetteer (built once from jieba's dictionary and kept in a cache
-    beside jieba's own: building it needs the whole dictionary's tags, 0.3 s to load,
-    which a search that meets no unknown word never needs otherwise)."""
+    """Return the gazetteer (built once from jieba's dictionary and kept in a cache in
+    the temporary folder, see :func:`cached_from_dictionary`: building it needs the
+    whole dictionary's tags, 0.3 s to load, which a search that meets no unknown word
+    never needs otherwise)."""
     rules = repr((1, ADMIN_SUFFIXES, LEVEL_OF_SUFFIX, _PLACE_TAGS, _DETERMINERS))  # a change of rules rebuilds
     full, short = cached_from_dictionary("gazetteer", rules, _build_gazetteer)
     return Gazetteer(full, {stem: tuple(names) for stem, names in short.items()})

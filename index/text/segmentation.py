@@ -147,11 +147,10 @@ def cached_from_dictionary(name: str, version: int | str, build: Callable[[], T]
     """Return ``build()`` (a value :mod:`marshal` can write), computed from jieba's
     default dictionary, from a cache in the temporary folder when one is there.
 
-    As jieba caches its own prefix dictionary there. The cache is keyed by the
-    dictionary file's path, size and modification time, ``name`` and ``version``
-    (change it when ``build`` changes: a number, or the rules ``build`` applies); a
-    cache that cannot be read or written is ignored, and one is written whole or not
-    at all.
+    The cache is keyed by the dictionary file's path, size and modification time,
+    ``name`` and ``version`` (change it when ``build`` changes: a number, or the rules
+    ``build`` applies); a cache that cannot be read or written is ignored, and one is
+    written whole or not at all.
     """
     source = _dictionary_file()
     stat = source.stat()
