@@ -73,6 +73,15 @@ def test_a_year_prefers_its_passages_and_relative_years_count_from_the_newest_re
     assert provinces.answer("山东2019年老旧小区开工了多少个", k=3).missing_years == (2019,)
 
 
+def test_a_question_in_traditional_script_and_full_width_digits_is_steered_alike(provinces):
+    question = "山東２０２２年老舊小區開工了多少個"
+    parsed = provinces.parse(question)
+    assert parsed.folded == index_form(parsed.text) == "山东2022年老旧小区开工了多少个"
+    answer = provinces.answer(parsed, k=3)
+    assert "2600个" in answer.hits[0].passage.text  # the place and year were read from the folded text
+    assert provinces.answer("廣州老舊小區開工了多少個", k=3).missing_places == ("广州市",)
+
+
 def test_steering_off_ranks_by_words_alone(tmp_path):
     corpus = write_corpus(tmp_path, {"北京2023.txt": BEIJING, "山东2023.txt": SHANDONG})
     steered = open_library(tmp_path / "a", corpus)

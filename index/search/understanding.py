@@ -207,7 +207,7 @@ class QueryInterpreter:
 
     def interpret(self, question: ParsedQuestion) -> QueryPlan:
         """Return the plan of a parsed question (see the module docstring)."""
-        folded = index_form(question.text)
+        folded = question.folded or index_form(question.text)
         named = _place_words(folded)
         places = list(dict.fromkeys(full for _, full in named))
         years = list(question.years)
@@ -221,7 +221,7 @@ class QueryInterpreter:
         terms = question.content_terms
         spans = question.dictionary_spans
         if spans is None:
-            spans = self.tokenizer.question_cut(question.text)[1]
+            spans = self.tokenizer.question_cut(question.text, folded)[1]
         corrected, fixes = self._rewrite_runs(folded, spans)
         if fixes:  # jieba cut the term apart (加状电梯 → 加, 状, 电梯; 农危改 → 农, 危, 改): cut the new text
             rewrites += fixes
@@ -426,9 +426,9 @@ def _is_verb(word: str) -> bool:
 def _place_words(folded: str) -> list[tuple[str, str]]:
     """(as written, full name) of the places a question names: 北京 → 北京市, 浈江区."""
     names = gazetteer()
-    found = [(name, name) for _, name in names.names_in(folded)]
+    found = [(name, name) for _, name in names.names_in(folded, folded=True)]
     taken = "".join(name for name, _ in found)
-    for _, short in names.short_names_in(folded):
+    for _, short in names.short_names_in(folded, folded=True):
         if short not in taken:
             found.append((short, names.expand(short)))
     return found

@@ -53,13 +53,15 @@ class Gazetteer:
         fulls = self.short.get(name, ())
         return min(fulls, key=_preference) if fulls else name
 
-    def names_in(self, text: str) -> list[tuple[int, str]]:
-        """Return (offset, full name) of every full place name written in ``text``."""
-        return _scan(index_form(text), self.full, self._full_lengths)
+    def names_in(self, text: str, folded: bool = False) -> list[tuple[int, str]]:
+        """Return (offset, full name) of every full place name written in ``text``
+        (``folded``: ``text`` is in index form already)."""
+        return _scan(text if folded else index_form(text), self.full, self._full_lengths)
 
-    def short_names_in(self, text: str) -> list[tuple[int, str]]:
-        """Return (offset, short name) of every short place name in ``text`` (as written)."""
-        return _scan(index_form(text), self.short, self._short_lengths)
+    def short_names_in(self, text: str, folded: bool = False) -> list[tuple[int, str]]:
+        """Return (offset, short name) of every short place name in ``text`` (as written;
+        ``folded``: ``text`` is in index form already)."""
+        return _scan(text if folded else index_form(text), self.short, self._short_lengths)
 
     @functools.cached_property
     def _full_lengths(self) -> dict[str, tuple[int, ...]]:

@@ -45,6 +45,8 @@ class ParsedQuestion:
         words: all its words in order (:meth:`Tokenizer.question_words`), cut once.
         dictionary_spans: offsets inside the words jieba's dictionary knows
             (:meth:`Tokenizer.question_cut`), from the same cut; None when not cut.
+        folded: ``text`` in index form (simplified, half-width; same length), folded
+            once for every reader of the question; empty when not folded.
     """
 
     text: str
@@ -55,6 +57,7 @@ class ParsedQuestion:
     asks_number: bool = False
     words: tuple[str, ...] = ()
     dictionary_spans: frozenset[int] | None = None
+    folded: str = ""
 
     @property
     def content_terms(self) -> tuple[QueryTerm, ...]:
@@ -85,7 +88,7 @@ def parse_question(text: str, tokenizer: Tokenizer) -> ParsedQuestion:
          if cue.search(folded)),
         None,
     )  # fmt: skip
-    words, dictionary_spans = tokenizer.question_cut(cleaned)
+    words, dictionary_spans = tokenizer.question_cut(cleaned, folded)
     return ParsedQuestion(
         text=cleaned,
         terms=tuple(tokenizer.query_terms(cleaned, words)),
@@ -95,6 +98,7 @@ def parse_question(text: str, tokenizer: Tokenizer) -> ParsedQuestion:
         asks_number=bool(_NUMBER_QUESTION.search(folded)),
         words=tuple(words),
         dictionary_spans=dictionary_spans,
+        folded=folded,
     )
 
 
