@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from index.devtools.evaluation import evaluate, load_questions
 from index.search import searcher
 from index.search.reference import LuceneBM25, build_bm25
-from index.search.searcher import _best, _essential, read_passages
+from index.search.searcher import _best, _essential, _slot_per_term, read_passages
 from index.search.understanding import Concept
 from index.settings import RankingSettings
 from tests.conftest import DEV_SET
@@ -174,4 +174,27 @@ def test_pruning_to_the_essential_concepts_changes_no_answer(seed_index, monkeyp
     every = seed_index.answer(question, k=10)
     assert [(h.passage.id, h.score, h.coverage) for h in pruned.hits] == [
         (h.passage.id, h.score, h.coverage) for h in every.hits
+    ]
+
+
+def test_a_tokens_slot_is_given_only_when_it_has_one_and_its_slot_is_in_token_order():
+    # (token number, slot, factor); 3 tokens, spare slot 9
+    assert _slot_per_term([(0, 1, 1.0), (2, 0, 0.5)], 3, 9) == [1, 9, 0]
+    assert _slot_per_term([(0, 1, 1.0), (0, 2, 1.0)], 3, 9) is None  # one token, two slots
+    assert _slot_per_term([(2, 1, 1.0), (0, 1, 1.0)], 3, 9) is None  # slot 1 summed out of token order
+    assert _slot_per_term([], 2, 4) == [4, 4]
+
+
+@pytest.mark.parametrize(
+    "question",
+    # abbreviations read with a fit under 1 (商销, 房贴), words repeated and shared
+    [q.question for q in QUESTIONS]
+    + ["商销是多少", "房贴发放了多少户", "老旧小区改造小区改造", "城市更新和老旧小区改造"],
+)
+def test_spreading_per_token_equals_expanding_every_link(seed_index, monkeypatch, question):
+    per_token = seed_index.answer(question, k=10)
+    monkeypatch.setattr(searcher, "_slot_per_term", lambda links, terms, spare: None)  # every link expanded
+    linked = seed_index.answer(question, k=10)
+    assert [(h.passage.id, h.score, h.coverage, h.evidence) for h in per_token.hits] == [
+        (h.passage.id, h.score, h.coverage, h.evidence) for h in linked.hits
     ]

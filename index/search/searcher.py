@@ -223,8 +223,11 @@ class Searcher:
         for number, phrase in enumerate(plan.phrases):
             for gram in phrase.bigrams:
                 contributions.link("bigram", gram, phrase_slot + number)
-        whole, sums, counts = contributions.spread(count, phrase_slot + len(plan.phrases))
-        partial, spread, present = sums[:count], sums[gram_slot:], counts[gram_slot:]
+        # Tokens held are counted only for the slots that are checked below.
+        counted = bool(plan.phrases) or any(c.bigrams for c in concepts)
+        whole, sums, counts = contributions.spread(count, phrase_slot + len(plan.phrases), counted)
+        partial, spread = sums[:count], sums[gram_slot:]
+        present = counts[gram_slot:] if counts is not None else None
         # A concept is partly found by a sub-word or by half its own bigrams (only the
         # concepts that have bigrams, few, are checked for the second).
         found_part = partial > 0
@@ -423,11 +426,24 @@ class _Contributions:
             self._linked = Counter(to for _, to, _ in self.links[False])
         return self._linked[slot]
 
-    def spread(self, best_slots: int, summed_slots: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def spread(
+        self, best_slots: int, summed_slots: int, counted: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Return, each (slots x candidates): the largest contribution sent to each
         ``best`` slot; the sum sent to each summed slot; how many of a summed slot's
-        tokens each candidate holds. One expansion of the links for both kinds."""
+        tokens each candidate holds (None unless ``counted``).
+
+        When no token is sent to two best or two summed slots (most questions), every
+        posting goes to its token's slot at once (an unlinked token's to a spare slot
+        dropped after): no expansion of the links into postings. Otherwise one
+        expansion serves both kinds. Either way each sum adds its tokens in the order
+        they were linked, so the results are the same to the last bit."""
         best_links, summed_links = self.links[True], self.links[False]
+        terms = len(self.postings.terms)
+        best_of = _slot_per_term(best_links, terms, best_slots)
+        summed_of = _slot_per_term(summed_links, terms, summed_slots)
+        if best_of is not None and summed_of is not None:
+            return self._spread_per_term(best_of, summed_of, best_slots, summed_slots, counted)
         links = best_links + summed_links
         if links:
             numbers, slots, factors = (np.array(column) for column in zip(*links, strict=True))
@@ -446,10 +462,36 @@ class _Contributions:
         np.maximum.at(whole, keys[:split], values[:split])
         keys, values = keys[split:], values[split:]
         sums = np.bincount(keys, values, minlength=summed_slots * self.size).astype(np.float64, copy=False)
-        positive = values > 0  # BM25 weights are, but a token held counts only if it adds
-        present = np.bincount(keys if positive.all() else keys[positive], minlength=summed_slots * self.size)
         shape = (summed_slots, self.size)
-        return whole.reshape(best_slots, self.size), sums.reshape(shape), present.reshape(shape)
+        present = self._held(keys, values, summed_slots).reshape(shape) if counted else None
+        return whole.reshape(best_slots, self.size), sums.reshape(shape), present
+
+    def _spread_per_term(
+        self, best_of: list[int], summed_of: list[int], best_slots: int, summed_slots: int, counted: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """:meth:`spread` when each token has at most one slot of each kind:
+        ``best_of``/``summed_of`` give each token's slot (the spare one past the last
+        when it has none)."""
+        sizes = np.diff(self.postings.bounds)
+        factors = [1.0] * len(best_of)
+        for number, _, factor in self.links[True]:
+            factors[number] = factor
+        best_values = self.values
+        if any(factor != 1 for factor in factors):
+            best_values = self.values * np.repeat(np.array(factors), sizes)
+        best_keys = np.repeat(np.array(best_of, dtype=np.int64) * self.size, sizes) + self.candidate
+        best_cells, summed_cells, shape = best_slots * self.size, summed_slots * self.size, (summed_slots, self.size)
+        whole = np.zeros(best_cells + self.size)
+        np.maximum.at(whole, best_keys, best_values)
+        keys = np.repeat(np.array(summed_of, dtype=np.int64) * self.size, sizes) + self.candidate
+        sums = np.bincount(keys, self.values, minlength=summed_cells + self.size)[:summed_cells]
+        present = self._held(keys, self.values, summed_slots + 1)[:summed_cells].reshape(shape) if counted else None
+        return whole[:best_cells].reshape(best_slots, self.size), sums.reshape(shape), present
+
+    def _held(self, keys: np.ndarray, values: np.ndarray, slots: int) -> np.ndarray:
+        """Per key (slot x candidate), how many tokens sent to it add to the score."""
+        positive = values > 0  # BM25 weights are, but a token held counts only if it adds
+        return np.bincount(keys if positive.all() else keys[positive], minlength=slots * self.size)
 
 
 class _PassageFigures:
@@ -474,6 +516,20 @@ class _PassageFigures:
             wanted &= self.units[figures] == (self.unit_names.index(base) if base in self.unit_names else -1)
         owner = np.repeat(np.arange(len(rows)), sizes)
         return np.bincount(owner[wanted], minlength=len(rows)) > 0
+
+
+def _slot_per_term(links: list[tuple[int, int, float]], terms: int, spare: int) -> list[int] | None:
+    """Each token's slot among ``links`` (token number, slot, factor), ``spare`` for the
+    tokens not linked; None when a token is linked to more than one slot, or when a
+    slot's tokens were linked out of token order (a sum over them in token order could
+    then differ from the linked order in its last bit)."""
+    slots = [spare] * terms
+    last: dict[int, int] = {}
+    for number, slot, _ in links:
+        if slots[number] != spare or last.get(slot, -1) > number:
+            return None
+        slots[number], last[slot] = slot, number
+    return slots
 
 
 def _essential(concepts: tuple[Concept, ...], weights: list[float], threshold: float) -> list[Concept]:
