@@ -34,6 +34,7 @@ the next generation; :func:`open_index` opens the one in use.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -491,10 +492,10 @@ class SparseIndex:
         space = spaces.pop()
         keep = None if self._complete[space] else self.live[space][rows]
         if keep is not None and not keep.all():
-            per_term = np.bincount(np.repeat(np.arange(len(known)), per_term)[keep], minlength=len(known))
+            per_term = np.bincount(np.repeat(np.arange(len(known)), per_term)[keep], minlength=len(known)).tolist()
             rows, tf = rows[keep], tf[keep]
-        bounds = np.zeros(len(known) + 1, np.int64)
-        np.cumsum(per_term, out=bounds[1:])
+        # Summed in Python: np.cumsum over a list of 20-40 counts cost three times as much.
+        bounds = np.array([0, *itertools.accumulate(per_term)], dtype=np.int64)
         return Gathered(known, term_ids, rows, tf, bounds), starts
 
     def term_id(self, field_name: str, term: str) -> int | None:

@@ -401,7 +401,7 @@ class _Contributions:
         for i, field in enumerate(PASSAGE_FIELDS):
             term_idfs.append(searcher.idfs[field][postings.ids[starts[i] : starts[i + 1]]])
             norms.append(searcher.norms[field][postings.rows[bounds[starts[i]] : bounds[starts[i + 1]]]])
-        term_idf = np.concatenate(term_idfs)[postings.term_index()]
+        term_idf = np.repeat(np.concatenate(term_idfs), np.diff(bounds))  # each posting's term's IDF
         norm = np.concatenate(norms)
         self.values = bm25_weights(postings.tf, None, term_idf, None, searcher.parameters, norm=norm)
         self.postings = postings
