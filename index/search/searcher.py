@@ -235,7 +235,8 @@ class Searcher:
             own = contributions.linked(gram_slot + number)
             if own:
                 found_part[number] |= present[number] * 2 >= own
-        credits = np.where(whole > 0, 1.0, np.where(found_part, PARTIAL_CREDIT, 0.0))
+        # 1 where found whole, else PARTIAL_CREDIT where found in part (one pass fewer than nested np.where)
+        credits = np.maximum(whole > 0, PARTIAL_CREDIT * found_part)
         scores = (whole + SUBWORD_WEIGHT * partial + spread[:count]).sum(axis=0)
         if self.ranking.bigram_weight > 0:
             scores += self.ranking.bigram_weight * spread[count]
