@@ -8,13 +8,17 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, select
 
 from index.devtools.evaluation import evaluate, load_questions
+from index.figures.model import FIGURE_KINDS
+from index.figures.units import base_quantity
 from index.search import searcher
 from index.search.reference import LuceneBM25, build_bm25
 from index.search.searcher import _best, _essential, _slot_per_term, read_passages
 from index.search.understanding import Concept
 from index.settings import RankingSettings
+from index.store.models import Passage, Target
 from tests.conftest import DEV_SET
 
 QUESTIONS = load_questions(DEV_SET)
@@ -198,3 +202,23 @@ def test_spreading_per_token_equals_expanding_every_link(seed_index, monkeypatch
     assert [(h.passage.id, h.score, h.coverage, h.evidence) for h in per_token.hits] == [
         (h.passage.id, h.score, h.coverage, h.evidence) for h in linked.hits
     ]
+
+
+def test_passages_stating_a_figure_of_a_kind_and_unit_are_those_the_store_says(seed_index):
+    served = seed_index.serving
+    row_of = {passage_id: row for row, passage_id in enumerate(served.passage_ids.tolist())}
+    with Session(served.engine) as session:
+        passage_of = {(p.doc_id, p.ordinal): p.id for p in session.exec(select(Passage))}
+        figures = [
+            (row_of[passage_of[(t.doc_id, t.passage_ordinal)]], t.kind, t.base_unit)
+            for t in session.exec(select(Target))
+        ]
+    rows = np.arange(len(row_of))
+    checked = 0
+    for kind in FIGURE_KINDS:
+        for unit in (None, "台", "万户", "户", "个", "公里", "光年"):
+            base = base_quantity(None, unit)[1] if unit else None
+            expected = {row for row, of_kind, of_unit in figures if of_kind == kind and base in (None, of_unit)}
+            assert set(np.flatnonzero(served.figures.holding(rows, kind, unit)).tolist()) == expected, (kind, unit)
+            checked += len(expected)
+    assert checked > 100  # the seeds state figures of these kinds and units

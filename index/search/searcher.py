@@ -496,27 +496,34 @@ class _Contributions:
 
 
 class _PassageFigures:
-    """The kinds and base units of the figures extracted from each passage row."""
+    """Which passage rows state a figure of a given kind and base unit.
+
+    The rows holding each (kind, unit) asked are found once per generation, when first
+    asked, as one sorted array (a few kinds and units are ever asked): a question then
+    looks its passages up with one binary search, where finding each passage's figures
+    and testing them cost it 0.05 ms at 20,000 passages."""
 
     def __init__(self, index: SparseIndex) -> None:
-        passage_rows, units, self.unit_names = figure_places(index)
-        order = np.argsort(passage_rows, kind="stable")
-        self.rows = passage_rows[order]
-        self.kinds = index.array("figure_kind")[order]
-        self.units = units[order]
+        self.passage_rows, self.units, self.unit_names = figure_places(index)
+        self.kinds = index.array("figure_kind")
+        self._rows_of: dict[tuple[int, int | None], np.ndarray] = {}
 
     def holding(self, rows: np.ndarray, kind: str, unit: str | None) -> np.ndarray:
         """Per passage row, whether it states a figure of ``kind`` (in ``unit``'s base
         unit when a unit is given: 万户 and 户 alike)."""
-        starts = np.searchsorted(self.rows, rows, side="left")
-        sizes = np.searchsorted(self.rows, rows, side="right") - starts
-        figures = concat_ranges(starts, sizes)
-        wanted = self.kinds[figures] == FIGURE_KINDS.index(kind)
+        key = (FIGURE_KINDS.index(kind), None)
         if unit:
             base = base_quantity(None, unit)[1]
-            wanted &= self.units[figures] == (self.unit_names.index(base) if base in self.unit_names else -1)
-        owner = np.repeat(np.arange(len(rows)), sizes)
-        return np.bincount(owner[wanted], minlength=len(rows)) > 0
+            key = (key[0], self.unit_names.index(base) if base in self.unit_names else -1)
+        held = self._rows_of.get(key)
+        if held is None:  # built once per key; two threads building it at once build the same array
+            wanted = self.kinds == key[0]
+            if key[1] is not None:
+                wanted &= self.units == key[1]
+            held = self._rows_of[key] = np.unique(self.passage_rows[wanted])
+        if not len(held):
+            return np.zeros(len(rows), dtype=bool)
+        return held[np.minimum(np.searchsorted(held, rows), len(held) - 1)] == rows
 
 
 def _slot_per_term(links: list[tuple[int, int, float]], terms: int, spare: int) -> list[int] | None:
