@@ -60,7 +60,7 @@ def test_added_changed_and_removed_reports_keep_the_scores_exact(tmp_path, seed_
     monkeypatch.setattr(engine, "MAX_DELETED_SHARE", 0.9)  # keep the segments apart here
     library = open_library(tmp_path, seed_corpus)
     first = library.serving.index.generation
-    report = "一、2024年重点工作\n全年完成既有住宅加装电梯60台，筹集保障性租赁住房800套。\n"
+    report = "一、2024年重点工作\n全年完成既有住宅加装电梯60台，筹集保障性租赁住房800套，无人机巡查屋面光伏。\n"
     (seed_corpus / "新.txt").write_text(report, encoding="utf-8")
     changed = next(seed_corpus.glob("001_*.txt"))
     changed.write_text(changed.read_text(encoding="utf-8") + "\n六、补充\n棚改收尾工作全面完成。\n", encoding="utf-8")
@@ -91,9 +91,10 @@ def assert_passages_in_the_index_equal_the_store(library) -> None:
 
 def assert_gather_equals_postings(index) -> None:
     """One gather of many terms returns, term by term, what one postings call each does."""
-    terms = ["加装电梯", "没有这个词", "电梯", "棚改", "加装电梯", "收尾", "保障性租赁住房"]
+    # 无人机 and 光伏 are only in the newest segment: terms its older segments never had
+    terms = ["加装电梯", "没有这个词", "电梯", "无人机", "棚改", "加装电梯", "收尾", "保障性租赁住房", "光伏"]
     gathered = index.gather("word", terms)
-    assert gathered.terms == ["加装电梯", "电梯", "棚改", "收尾", "保障性租赁住房"]  # known, distinct, in order
+    assert gathered.terms == ["加装电梯", "电梯", "无人机", "棚改", "收尾", "保障性租赁住房", "光伏"]  # known, distinct
     for number, term in enumerate(gathered.terms):
         rows, tf = index.postings("word", index.term_id("word", term))
         start, end = gathered.bounds[number], gathered.bounds[number + 1]

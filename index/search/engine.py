@@ -461,6 +461,7 @@ class SparseIndex:
             raise ValueError(f"fields of different row spaces gathered together: {sorted(spaces)}")
         known, ids, starts = [], [], []
         row_parts, tf_parts, per_term = [], [], []
+        shifts, sizes = [], []  # per part: its segment's first global row, its postings
         for field_name, terms in requests:
             starts.append(len(known))
             vocabulary = self.vocabularies[field_name]
@@ -468,19 +469,29 @@ class SparseIndex:
             known += field_known
             field_ids = [vocabulary.ids[t] for t in field_known]
             ids += field_ids
-            views = self._views[field_name]
-            for term_id in field_ids:
+            if not field_ids:
+                continue
+            # Every term's postings bounds in each segment with two reads per segment (a
+            # term newer than the segment gets its last bound twice: no postings).
+            asked = np.array(field_ids, np.int64)
+            spans = []
+            for indptr, rows, tf, offset in self._views[field_name]:
+                last = len(indptr) - 1
+                if last < 1:
+                    continue  # the segment's field holds no term
+                lows = indptr[np.minimum(asked, last)].tolist()
+                highs = indptr[np.minimum(asked + 1, last)].tolist()
+                spans.append((lows, highs, rows, tf, offset))
+            for number in range(len(field_ids)):
                 found = 0
-                for indptr, rows, tf, offset in views:
-                    if term_id + 1 < len(indptr):
-                        start, end = int(indptr[term_id]), int(indptr[term_id + 1])
-                        if end > start:
-                            # Shifted here, segment by segment: the first segment (most
-                            # postings) needs no shift, so no pass over all of them.
-                            part = rows[start:end]
-                            row_parts.append(np.add(part, offset, dtype=np.int64) if offset else part)
-                            tf_parts.append(tf[start:end])
-                            found += end - start
+                for lows, highs, rows, tf, offset in spans:
+                    start, end = lows[number], highs[number]
+                    if end > start:
+                        row_parts.append(rows[start:end])
+                        tf_parts.append(tf[start:end])
+                        shifts.append(offset)
+                        sizes.append(end - start)
+                        found += end - start
                 per_term.append(found)
         starts.append(len(known))
         term_ids = np.array(ids, np.int64)
@@ -488,6 +499,8 @@ class SparseIndex:
             empty = np.zeros(0, np.int64)
             return Gathered(known, term_ids, empty, np.zeros(0), np.zeros(len(known) + 1, np.int64)), starts
         rows = np.concatenate(row_parts, dtype=np.int64)
+        if any(shifts):  # local rows of later segments to global ones, in one pass
+            rows += np.repeat(np.array(shifts, np.int64), sizes)
         tf = np.concatenate(tf_parts, dtype=np.float64)
         space = spaces.pop()
         keep = None if self._complete[space] else self.live[space][rows]
