@@ -22,28 +22,50 @@ def first_distinct(texts: Sequence[str], threshold: float, limit: int) -> list[i
     each is dropped if it shares ``threshold`` or more of its shingles with one kept
     before it (relative to the smaller set), up to ``limit`` kept.
 
-    Shingles are integer keys computed for all texts at once: sets of 3-character
-    strings cost 23 µs a passage to build (measured on answers at 20,000 passages),
-    sets of integers 14 µs. The answer is the same.
+    Every pair's shared shingles are counted at once: the texts' shingles as integer
+    keys, sorted, numbered, and a (shingle x text) 0/1 matrix times its transpose. A
+    Python set per text and an intersection per pair cost 0.45 ms for the 20 passages
+    of a 10-passage answer (0.25 ms this way, measured at 20,000 passages) and the same
+    for 6. The counts are exact, so the answer is the same.
     """
     stripped = ["".join(text.split()) for text in texts]
-    points = np.frombuffer("".join(stripped).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-    keys = ((points[:-2] << (2 * _BITS)) | (points[1:-1] << _BITS) | points[2:]).tolist()
+    shared = _shared_shingles(stripped)
     kept: list[int] = []
-    kept_shingles: list[set] = []
-    start = 0
-    for number, text in enumerate(stripped):
-        # A short text is its own one shingle: a string, never equal to an integer key.
-        shingles = set(keys[start : start + len(text) - 2]) if len(text) >= 3 else {text}
-        start += len(text)
-        if any(_overlap(shingles, other) >= threshold for other in kept_shingles):
+    for number in range(len(stripped)):
+        own = shared[number][number]
+        if any(shared[number][other] / max(1, min(own, shared[other][other])) >= threshold for other in kept):
             continue
         kept.append(number)
-        kept_shingles.append(shingles)
         if len(kept) == limit:
             break
     return kept
 
 
-def _overlap(left: set, right: set) -> float:
-    return len(left & right) / max(1, min(len(left), len(right)))
+def _shared_shingles(texts: list[str]) -> list[list[float]]:
+    """Return ``shared[i][j]``: how many distinct shingles texts i and j have in common
+    (``shared[i][i]``: how many text i has), as exact integers in floats."""
+    count = len(texts)
+    if not count:
+        return []
+    lengths = np.array([len(text) for text in texts], dtype=np.int64)
+    points = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    keys = (points[:-2] << (2 * _BITS)) | (points[1:-1] << _BITS) | points[2:]
+    # A key is a text's own when its three characters are all in that text.
+    owner = np.repeat(np.arange(count), lengths)[: len(keys)]
+    own = np.arange(len(keys)) + 2 < np.cumsum(lengths)[owner]
+    keys, owner = keys[own], owner[own]
+    order = np.argsort(keys)
+    keys, owner = keys[order], owner[order]
+    first = np.empty(len(keys), dtype=bool)
+    first[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    held = np.zeros((int(first.sum()), count))
+    held[np.cumsum(first) - 1, owner] = 1.0
+    shared = (held.T @ held).tolist()
+    for number, text in enumerate(texts):  # a short text is one shingle: itself
+        if len(text) < 3:
+            shared[number][number] = 1.0
+            for other in range(number):
+                if texts[other] == text:
+                    shared[number][other] = shared[other][number] = 1.0
+    return shared
