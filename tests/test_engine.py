@@ -300,3 +300,12 @@ def test_top_k_is_the_best_rows_in_order_with_ties_by_row():
 
 def test_the_allocator_keeps_freed_memory_where_glibc_runs():
     assert keep_freed_memory() is (platform.libc_ver()[0] == "glibc")
+
+
+def test_document_frequencies_read_at_once_are_each_terms_live_rows(seed_index):
+    index = seed_index.serving.index
+    terms = ["电梯", "加装", "梯梯", "保障", "电梯"]  # 梯梯: no passage holds it
+    ids = [index.term_id("bigram", term) for term in terms]
+    live_rows = [0 if number is None else len(index.postings("bigram", number)[0]) for number in ids]
+    assert index.dfs("bigram", terms) == live_rows == [index.df("bigram", term) for term in terms]
+    assert live_rows[0] > 0 and live_rows[2] == 0 and index.dfs("bigram", []) == []

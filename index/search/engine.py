@@ -517,9 +517,15 @@ class SparseIndex:
 
     def df(self, field_name: str, term: str) -> int:
         """Return how many live rows of the field hold ``term`` (0 when unknown)."""
-        number = self.term_id(field_name, term)
-        stats = self.stats[field_name]
-        return int(stats.df[number]) if number is not None and number < len(stats.df) else 0
+        return self.dfs(field_name, [term])[0]
+
+    def dfs(self, field_name: str, terms: Sequence[str]) -> list[int]:
+        """Return :meth:`df` of each of ``terms``, with one read of the counts."""
+        ids, counts = self.vocabularies[field_name].ids, self.stats[field_name].df
+        numbers = [ids.get(term, len(counts)) for term in terms]  # unknown: one past the counts
+        known = [number for number in numbers if number < len(counts)]
+        found = iter(np.asarray(counts)[known].tolist()) if known else iter(())
+        return [next(found) if number < len(counts) else 0 for number in numbers]
 
     def document_rows(self, doc_ids: Iterable[str]) -> dict[str, dict[str, np.ndarray]]:
         """Return, per segment name and space, the local rows of these documents."""

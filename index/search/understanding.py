@@ -44,7 +44,6 @@ from index.text.segmentation import Tokenizer, cjk_bigrams, dictionary_tags
 RELATIVE_YEARS = {"今年": 0, "本年": 0, "年内": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1, "下一年": 1}
 _RELATIVE = re.compile("|".join(sorted(RELATIVE_YEARS, key=len, reverse=True)))
 _PART_WORDS = ("上半年", "下半年", "全年", "一季度", "二季度", "三季度", "四季度", "前三季度")
-_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _SELF_PLACE = re.compile(r"^(?:我|本|全)(?:省|市|县|区|州)$")
 SINGLE_CHARACTER_WORDS = 3
@@ -267,10 +266,11 @@ class QueryInterpreter:
                 continue
             run = run[inside[0] : inside[-1] + 1]  # from the first question word to the last
             text = "".join(run)
-            grams = list(dict.fromkeys(text[i : i + 2] for i in range(len(text) - 1)))
-            if len(text) < 3 or not all(_CJK_PAIR.fullmatch(g) for g in grams):
+            if len(text) < 3:
                 continue
-            frequencies = [self._bigram_df(g) for g in grams]
+            # Every character is Chinese (the runs are of Chinese words), so every pair is a bigram-field token.
+            grams = list(dict.fromkeys(text[i : i + 2] for i in range(len(text) - 1)))
+            frequencies = self.index.dfs("bigram", grams)
             if min(frequencies) == 0:
                 continue  # no passage can hold the whole run
             phrases.append(Concept(text, (), (), tuple(grams), "phrase", self.idf(min(frequencies)), 1.0))
