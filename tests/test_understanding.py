@@ -6,16 +6,19 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from pypinyin import lazy_pinyin
 from sqlmodel import Session, select
 
 from index.api import RankingSettings
 from index.search.near_copies import PAIRWISE_TEXTS, first_distinct
+from index.search.searcher import _DocumentPlaces
 from index.search.vocabulary import AbbreviationTable, TypoTable, component_words
 from index.store.models import Passage
 from index.text.normalize import index_form
 from index.text.periods import month_ranges
+from index.text.places import gazetteer
 from tests.conftest import open_library, write_corpus
 
 # The other work of a year, as every report has it: the passages the question is not about.
@@ -287,3 +290,30 @@ def test_a_number_question_prefers_a_figure_of_the_kind_it_asks_for(tmp_path):
 def test_the_unit_a_question_asks_for_is_a_figure_unit(seed_index, question, unit):
     # The unit was once the three characters after 多少 (栋自建), which no figure has.
     assert seed_index.parse(question).unit == unit
+
+
+def _same_place(document_place: str, asked: str) -> bool:
+    """The definition: the place asked is the document's place, or its full name."""
+    names = gazetteer()
+    return document_place == asked or names.expand(document_place) == asked or document_place == names.expand(asked)
+
+
+def test_a_place_asked_matches_the_documents_the_definition_says():
+    documents = {
+        "a": "北京市",
+        "b": "山东省",
+        "c": "浈江区",
+        "d": None,
+        "e": "河北省",
+        "f": "河北区",
+        "g": "全国",
+        "h": "北京",
+    }
+    table = _DocumentPlaces(list(documents), documents, np.arange(len(documents) + 1))
+    asked = {name for place in documents.values() if place for name in (place, gazetteer().expand(place))}
+    asked |= {"北京", "山东", "河北", "浈江", "福州", "福州市", "韶关市", "全国", "本市"}
+    for name in sorted(asked):
+        expected = {number for number, place in enumerate(table.names) if _same_place(place, name)}
+        assert table.codes(name) == expected, name
+    assert table.codes("北京") == {table.code["北京市"], table.code["北京"]} and table.codes("福州") == set()
+    assert table.row_codes.tolist()[:4] == [table.code["北京市"], table.code["山东省"], table.code["浈江区"], -1]
