@@ -155,6 +155,7 @@ def test_the_typo_prefilter_never_changes_a_correction(seed_index):
     for word in words:
         for same_sound in (False, True):
             assert table.correct(word, same_sound) == unfiltered.correct(word, same_sound), word
+            assert table.may_correct(word) or unfiltered.correct(word, same_sound) is None, word
 
 
 def test_a_question_word_the_corpus_never_uses_does_not_sink_the_answer(seed_index):

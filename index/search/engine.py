@@ -464,10 +464,10 @@ class SparseIndex:
         shifts, sizes = [], []  # per part: its segment's first global row, its postings
         for field_name, terms in requests:
             starts.append(len(known))
-            vocabulary = self.vocabularies[field_name]
-            field_known = [t for t in dict.fromkeys(terms) if vocabulary.get(t) is not None]
+            id_of = self.vocabularies[field_name].ids
+            field_known = [t for t in dict.fromkeys(terms) if t in id_of]
             known += field_known
-            field_ids = [vocabulary.ids[t] for t in field_known]
+            field_ids = [id_of[t] for t in field_known]
             ids += field_ids
             if not field_ids:
                 continue

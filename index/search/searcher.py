@@ -156,8 +156,11 @@ class Searcher:
             return Answer((), **notes)
         word_tokens = [t for c in concepts for t in (*(f for f, _ in c.forms), *c.parts)]
         bigram_tokens = [g for c in concepts for g in c.bigrams]
-        if self.ranking.bigram_weight > 0:
-            bigram_tokens += [g for c in concepts if c.weight > 0 and c.forms for g in _word_bigrams(c)]
+        # Each weighted concept's whole forms fused into one bigram-field slot (see the module docstring).
+        fused = (
+            [_word_bigrams(c) for c in concepts if c.weight > 0 and c.forms] if self.ranking.bigram_weight > 0 else []
+        )
+        bigram_tokens += [g for grams in fused for g in grams]
         bigram_tokens += [g for phrase in plan.phrases for g in phrase.bigrams]
         asked = {"word": word_tokens, "bigram": bigram_tokens}
         postings, starts = self.index.gather_fields([(field, asked[field]) for field in PASSAGE_FIELDS])
@@ -214,11 +217,9 @@ class Searcher:
                 contributions.link("word", part, number)
             for gram in concept.bigrams:
                 contributions.link("bigram", gram, gram_slot + number)
-        if self.ranking.bigram_weight > 0:
-            for concept in concepts:
-                if concept.weight > 0 and concept.forms:
-                    for gram in _word_bigrams(concept):
-                        contributions.link("bigram", gram, fused_slot)
+        for grams in fused:
+            for gram in grams:
+                contributions.link("bigram", gram, fused_slot)
         for number, phrase in enumerate(plan.phrases):
             for gram in phrase.bigrams:
                 contributions.link("bigram", gram, phrase_slot + number)

@@ -310,7 +310,7 @@ class QueryInterpreter:
                     if not unknown or window in frequencies or (taken and not taken.isdisjoint(range(first, end))):
                         continue  # all dictionary words, a corpus term, or rewritten already
                     if kind == "typo":
-                        found = typos.correct(window, same_sound=True)
+                        found = typos.correct(window, same_sound=True) if typos.may_correct(window) else None
                         term = found.term if found else None
                     else:
                         expansions = self.abbreviations.expand(window) if unknown == size else ()

@@ -167,6 +167,14 @@ class TypoTable:
                 self.patterns.setdefault(_wildcard(term, position), []).append(term)
             self.intact.update(_intact_parts(term))
 
+    def may_correct(self, word: str) -> bool:
+        """Whether some term of ``word``'s length keeps what a one-character change of
+        ``word`` would (its first or last two characters; of three, also its first and
+        last). False means :meth:`correct` finds nothing; this is a set lookup, where
+        :meth:`correct` adds a pattern check and a search (a question's text has a
+        dozen windows to try)."""
+        return not self.intact.isdisjoint(_intact_parts(word))
+
     def correct(self, word: str, same_sound: bool = False) -> Expansion | None:
         """Return the corpus term ``word`` is a one-character typo of, or None.
 
@@ -178,7 +186,7 @@ class TypoTable:
         """
         if not _CJK.fullmatch(word) or not TYPO_CHARS[0] <= len(word) <= TYPO_CHARS[1]:
             return None
-        if self.intact.isdisjoint(_intact_parts(word)):
+        if not self.may_correct(word):
             return None
         found = []
         for position in range(len(word)):
