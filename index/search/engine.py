@@ -521,11 +521,11 @@ class SparseIndex:
 
     def dfs(self, field_name: str, terms: Sequence[str]) -> list[int]:
         """Return :meth:`df` of each of ``terms``, with one read of the counts."""
-        ids, counts = self.vocabularies[field_name].ids, self.stats[field_name].df
-        numbers = [ids.get(term, len(counts)) for term in terms]  # unknown: one past the counts
-        known = [number for number in numbers if number < len(counts)]
-        found = iter(np.asarray(counts)[known].tolist()) if known else iter(())
-        return [next(found) if number < len(counts) else 0 for number in numbers]
+        id_of, counts = self.vocabularies[field_name].ids, self.stats[field_name].df
+        # -1: a term no row ever had, or only rows written after these counts
+        numbers = [number if number < len(counts) else -1 for number in (id_of.get(t, -1) for t in terms)]
+        read = iter(np.asarray(counts)[[number for number in numbers if number >= 0]].tolist())
+        return [next(read) if number >= 0 else 0 for number in numbers]
 
     def document_rows(self, doc_ids: Iterable[str]) -> dict[str, dict[str, np.ndarray]]:
         """Return, per segment name and space, the local rows of these documents."""
