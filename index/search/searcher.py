@@ -225,7 +225,7 @@ class Searcher:
                 contributions.link("bigram", gram, phrase_slot + number)
         # Tokens held are counted only for the slots that are checked below.
         counted = bool(plan.phrases) or any(c.bigrams for c in concepts)
-        whole, sums, counts = contributions.spread(count, phrase_slot + len(plan.phrases), counted)
+        whole, sums, counts = contributions.spread(count, phrase_slot + len(plan.phrases), counted, phrase_slot)
         partial, spread = sums[:count], sums[gram_slot:]
         present = counts[gram_slot:] if counts is not None else None
         # A concept is partly found by a sub-word or by half its own bigrams (only the
@@ -429,7 +429,7 @@ class _Contributions:
         return self._linked[slot]
 
     def spread(
-        self, best_slots: int, summed_slots: int, counted: bool = True
+        self, best_slots: int, summed_slots: int, counted: bool = True, expanded_from: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Return, each (slots x candidates): the largest contribution sent to each
         ``best`` slot; the sum sent to each summed slot; how many of a summed slot's
@@ -437,15 +437,33 @@ class _Contributions:
 
         When no token is sent to two best or two summed slots (most questions), every
         posting goes to its token's slot at once (an unlinked token's to a spare slot
-        dropped after): no expansion of the links into postings. Otherwise one
-        expansion serves both kinds. Either way each sum adds its tokens in the order
-        they were linked, so the results are the same to the last bit."""
+        dropped after): no expansion of the links into postings. The summed slots from
+        ``expanded_from`` on (a question's phrases, whose bigrams are often the fused
+        slot's too) are left out of that test and take their links expanded. Otherwise
+        one expansion of every link serves both kinds. Either way each sum adds its
+        tokens in the order they were linked, so the results are the same to the last
+        bit."""
         best_links, summed_links = self.links[True], self.links[False]
+        cut = summed_slots if expanded_from is None else expanded_from
         terms = len(self.postings.terms)
         best_of = _slot_per_term(best_links, terms, best_slots)
-        summed_of = _slot_per_term(summed_links, terms, summed_slots)
+        summed_of = _slot_per_term([link for link in summed_links if link[1] < cut], terms, summed_slots)
         if best_of is not None and summed_of is not None:
-            return self._spread_per_term(best_of, summed_of, best_slots, summed_slots, counted)
+            expanded = [link for link in summed_links if link[1] >= cut]
+            return self._spread_per_term(best_of, summed_of, expanded, best_slots, summed_slots, counted)
+        keys, values, best_count = self._expand(best_links, summed_links)
+        whole = np.zeros(best_slots * self.size)
+        np.maximum.at(whole, keys[:best_count], values[:best_count])
+        keys, values = keys[best_count:], values[best_count:]
+        sums = np.bincount(keys, values, minlength=summed_slots * self.size).astype(np.float64, copy=False)
+        shape = (summed_slots, self.size)
+        present = self._held(keys, values, summed_slots).reshape(shape) if counted else None
+        return whole.reshape(best_slots, self.size), sums.reshape(shape), present
+
+    def _expand(self, best_links: list, summed_links: list) -> tuple[np.ndarray, np.ndarray, int]:
+        """Keys (slot x candidate) and values (contribution x factor) of every posting
+        of the linked tokens, link by link in order, the best links first; and how many
+        the best links make."""
         links = best_links + summed_links
         if links:
             numbers, slots, factors = (np.array(column) for column in zip(*links, strict=True))
@@ -459,21 +477,15 @@ class _Contributions:
         values = self.values[picked]
         if (factors != 1).any():  # summed slots take each token whole: no pass to multiply by 1
             values *= np.repeat(factors.astype(np.float64), sizes)
-        split = int(sizes[: len(best_links)].sum())
-        whole = np.zeros(best_slots * self.size)
-        np.maximum.at(whole, keys[:split], values[:split])
-        keys, values = keys[split:], values[split:]
-        sums = np.bincount(keys, values, minlength=summed_slots * self.size).astype(np.float64, copy=False)
-        shape = (summed_slots, self.size)
-        present = self._held(keys, values, summed_slots).reshape(shape) if counted else None
-        return whole.reshape(best_slots, self.size), sums.reshape(shape), present
+        return keys, values, int(sizes[: len(best_links)].sum())
 
     def _spread_per_term(
-        self, best_of: list[int], summed_of: list[int], best_slots: int, summed_slots: int, counted: bool
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        self, best_of: list[int], summed_of: list[int], expanded: list, best_slots: int, summed_slots: int,
+        counted: bool,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:  # fmt: skip
         """:meth:`spread` when each token has at most one slot of each kind:
         ``best_of``/``summed_of`` give each token's slot (the spare one past the last
-        when it has none)."""
+        when it has none); the ``expanded`` links' slots are summed apart."""
         sizes = np.diff(self.postings.bounds)
         factors = [1.0] * len(best_of)
         for number, _, factor in self.links[True]:
@@ -487,8 +499,17 @@ class _Contributions:
         np.maximum.at(whole, best_keys, best_values)
         keys = np.repeat(np.array(summed_of, dtype=np.int64) * self.size, sizes) + self.candidate
         sums = np.bincount(keys, self.values, minlength=summed_cells + self.size)[:summed_cells]
-        present = self._held(keys, self.values, summed_slots + 1)[:summed_cells].reshape(shape) if counted else None
-        return whole[:best_cells].reshape(best_slots, self.size), sums.reshape(shape), present
+        present = self._held(keys, self.values, summed_slots + 1)[:summed_cells] if counted else None
+        if expanded:  # their slots' sums are still 0, so adding each one's tokens in order is exact
+            keys, values, _ = self._expand([], expanded)
+            sums += np.bincount(keys, values, minlength=summed_cells)
+            if present is not None:
+                present += self._held(keys, values, summed_slots)
+        return (
+            whole[:best_cells].reshape(best_slots, self.size),
+            sums.reshape(shape),
+            None if present is None else present.reshape(shape),
+        )
 
     def _held(self, keys: np.ndarray, values: np.ndarray, slots: int) -> np.ndarray:
         """Per key (slot x candidate), how many tokens sent to it add to the score."""
